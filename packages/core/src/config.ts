@@ -16,7 +16,14 @@ const library = z
 
 const scan = z
   .strictObject({
-    concurrency: z.number().int().min(1).max(64).default(4).describe("Files parsed at once (parsing overlaps I/O)."),
+    concurrency: z.number().int().min(1).max(256).default(16).describe("Files being read at once (reads overlap parsing)."),
+    threads: z
+      .number()
+      .int()
+      .min(0)
+      .max(64)
+      .optional()
+      .describe("Parser worker threads; 0 parses on the main thread (default: one per core, up to 4)."),
     batch_size: z.number().int().min(1).max(10000).default(500).describe("Files committed per database transaction."),
     follow_symlinks: z.boolean().default(false).describe("Follow symbolic links (once each, with loop detection)."),
     extensions: z

@@ -1,1 +1,2 @@
-export {};
+export * from "./scan.js";
+export { extensionOf, type WalkEntry, walkAudioFiles } from "./walk.js";
