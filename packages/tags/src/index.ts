@@ -1,1 +1,5 @@
-export {};
+export { BlockCacheTokenizer } from "./block-tokenizer.js";
+export * from "./parser-pool.js";
+export * from "./picture.js";
+export * from "./read.js";
+export * from "./sanitize.js";
