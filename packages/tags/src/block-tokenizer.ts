@@ -23,7 +23,7 @@ export class BlockCacheTokenizer extends AbstractTokenizer {
   private readonly blocks = new Map<number, Buffer>();
   /** Bytes read from disk, for the scan's I/O accounting. */
   bytesRead = 0;
-  /** Set when a parser asked for bytes past the end of the file: its headers promise more than the file has. */
+  /** Set when a parser skipped past the end of the file: its headers promise more than the file has. */
   ranPastEnd = false;
 
   constructor(
@@ -83,10 +83,8 @@ export class BlockCacheTokenizer extends AbstractTokenizer {
         done += n;
       }
     }
-    if (done < length) {
-      this.ranPastEnd = true;
-      if (!mayBeLess) throw new EndOfStreamError();
-    }
+    // Short reads the parser allowed (mayBeLess) are normal look-ahead near the end, not truncation.
+    if (done < length && !mayBeLess) throw new EndOfStreamError();
     return done;
   }
 

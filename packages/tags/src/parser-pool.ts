@@ -35,10 +35,12 @@ export function createParserPool(threads = defaultParserThreads()): ParserPool {
   if (!existsSync(url)) return { read: (path) => readAudioFile(path), close: async () => {}, threads: 0 };
   const pending = new Map<number, { resolve: (r: ReadResult) => void; reject: (e: unknown) => void; worker: number }>();
   const load: number[] = [];
+  const respawns: number[] = [];
   let nextId = 0;
-  const workers = Array.from({ length: threads }, (_, index) => {
-    const worker = new Worker(url);
-    load.push(0);
+
+  const spawn = (index: number): Worker | null => {
+    // execArgv: [] so the worker loads compiled JS even when the parent runs with test-only flags.
+    const worker = new Worker(url, { execArgv: [] });
     worker.on("message", (msg: ParseResponse) => {
       const p = pending.get(msg.id);
       if (!p) return;
@@ -47,30 +49,47 @@ export function createParserPool(threads = defaultParserThreads()): ParserPool {
       if (msg.ok) p.resolve(msg.result);
       else p.reject(new MusicfsError(msg.error.code as ErrorCode, msg.error.message, { details: msg.error.details }));
     });
-    worker.on("error", (err) => {
-      // A crashed worker fails what it held; the scan records those files and goes on.
+    const onDeath = (reason: string) => {
+      if (workers[index] !== worker) return;
+      // A crashed worker fails what it held (the scan records those files and goes on) and is replaced.
       for (const [id, p] of pending) {
         if (p.worker !== index) continue;
         pending.delete(id);
-        p.reject(new MusicfsError("TAG_PARSE_FAILED", `parser crashed: ${err.message}`, { details: { reason: "CORRUPT" } }));
+        p.reject(new MusicfsError("TAG_PARSE_FAILED", `parser crashed: ${reason}`, { details: { reason: "CORRUPT" } }));
       }
-    });
+      load[index] = 0;
+      workers[index] = closing || respawns[index]! >= 3 ? null : spawn(index);
+      respawns[index]!++;
+    };
+    worker.on("error", (err) => onDeath(err.message));
+    worker.on("exit", (code) => onDeath(`exited with code ${code}`));
     return worker;
-  });
+  };
+  let closing = false;
+  const workers: (Worker | null)[] = [];
+  for (let i = 0; i < threads; i++) {
+    load.push(0);
+    respawns.push(0);
+    workers.push(spawn(i));
+  }
+
   return {
     threads,
     read(path) {
-      let index = 0;
-      for (let i = 1; i < load.length; i++) if (load[i]! < load[index]!) index = i;
+      let index = -1;
+      for (let i = 0; i < load.length; i++) if (workers[i] && (index < 0 || load[i]! < load[index]!)) index = i;
+      const worker = index >= 0 ? workers[index] : null;
+      if (!worker) return readAudioFile(path); // every worker gave up: parse here
       const id = nextId++;
       load[index]!++;
       return new Promise<ReadResult>((resolve, reject) => {
         pending.set(id, { resolve, reject, worker: index });
-        workers[index]!.postMessage({ id, path: new Uint8Array(path) } satisfies ParseRequest);
+        worker.postMessage({ id, path: new Uint8Array(path) } satisfies ParseRequest);
       });
     },
     async close() {
-      await Promise.all(workers.map((w) => w.terminate()));
+      closing = true;
+      await Promise.all(workers.map((w) => w?.terminate()));
     },
   };
 }

@@ -176,6 +176,7 @@ export async function readAudioFile(path: Buffer | string, opts: { headBytes?: n
     const metadata = await parseWithFallback(tokenizer, path);
     const warnings: SanitizeIssue[] = [];
     const info = audioInfo(metadata, head.subarray(0, got));
+    if (info.format === "flac") checkFlacComplete(head.subarray(0, got), stat.size);
     if (tokenizer.ranPastEnd) throw fail("TRUNCATED", `file is truncated: its headers describe more than its ${stat.size} bytes`);
     return { tags: commonTags(metadata, warnings), info, warnings, bytesRead: got + tokenizer.bytesRead };
   } finally {
@@ -221,6 +222,22 @@ function classifyParseError(err: unknown): MusicfsError {
     return fail("UNREADABLE", message, err);
   }
   return fail("CORRUPT", `cannot parse: ${message}`, err);
+}
+
+/** A FLAC whose metadata blocks run past its end, or that ends right after them, was cut short. */
+function checkFlacComplete(head: Buffer, size: number): void {
+  let pos = head.indexOf("fLaC", 0, "latin1");
+  if (pos < 0) return;
+  pos += 4;
+  let sawLast = false;
+  while (!sawLast && pos + 4 <= head.length) {
+    sawLast = (head[pos]! & 0x80) !== 0;
+    pos += 4 + head.readUIntBE(pos + 1, 3);
+  }
+  // Either the blocks claim more bytes than the file has, or nothing follows the last block.
+  if (pos > size || (sawLast && pos >= size)) {
+    throw fail("TRUNCATED", `file is truncated: no audio after ${Math.min(pos, size)} bytes of FLAC metadata`);
+  }
 }
 
 function audioInfo(m: IAudioMetadata, head: Buffer): AudioInfo {
