@@ -1,9 +1,13 @@
+// Letters that Unicode decomposition leaves alone but people type without the diacritic.
+const FOLD: Record<string, string> = { æ: "ae", œ: "oe", ø: "o", ß: "ss", ð: "d", þ: "th", ł: "l", đ: "d", ı: "i" };
+
 /** Folds case, diacritics, punctuation and spacing so "Beyoncé" and "beyonce" are the same album artist. */
 export function normalizeName(value: string): string {
   return value
     .normalize("NFKD")
     .replace(/\p{M}+/gu, "")
     .toLowerCase()
+    .replace(/[æœøßðþłđı]/g, (c) => FOLD[c] ?? c)
     .replace(/&/g, " and ")
     .replace(/[^\p{L}\p{N}]+/gu, " ")
     .trim()
