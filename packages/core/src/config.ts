@@ -238,3 +238,28 @@ export function renderExampleConfig(): string {
   }
   return `${out.join("\n")}\n`;
 }
+
+/** The README's configuration reference (between the config markers), one table per section. */
+export function renderConfigReference(): string {
+  const out: string[] = [];
+  let section = "";
+  for (const row of describeConfig()) {
+    if (row.section !== section) {
+      section = row.section;
+      out.push(
+        "",
+        `### \`[${section}]\``,
+        "",
+        row.sectionDescription,
+        "",
+        "| key | type | default | meaning |",
+        "| --- | --- | --- | --- |",
+      );
+    }
+    const def = row.default === undefined ? "—" : `\`${tomlValue(row.default)}\``;
+    out.push(
+      `| \`${row.key}\` | ${row.type.replace(/\|/g, "\\|")} | ${def.length > 60 ? "(see config.example.toml)" : def} | ${row.description.replace(/\|/g, "\\|")} |`,
+    );
+  }
+  return `${out.join("\n").trim()}\n`;
+}
