@@ -24,6 +24,8 @@ export interface ScanOptions {
 
 export interface ScanProgress {
   seen: number;
+  /** Files the library held under these roots before the scan: the ETA's estimate of the total. */
+  total?: number;
   parsed: number;
   unchanged: number;
   errors: number;
@@ -149,6 +151,10 @@ export async function scanLibrary(deps: ScanDeps, opts: ScanOptions): Promise<Sc
   const scanId = dryRun ? -1 : beginScan(lib, clock, roots);
   const pool = createParserPool(dryRun ? 0 : (opts.threads ?? defaultParserThreads()));
   const ingest = createIngester(lib, clock, scanId);
+  const known = roots.reduce((n, r) => {
+    const [lo, hi] = prefixRange(Buffer.from(r));
+    return n + (lib.sqlite.prepare("SELECT count(*) AS n FROM files WHERE path >= ? AND path < ?").get(lo, hi) as { n: number }).n;
+  }, 0);
   const summary: ScanSummary = {
     scanId: dryRun ? null : scanId,
     roots,
@@ -198,6 +204,7 @@ export async function scanLibrary(deps: ScanDeps, opts: ScanOptions): Promise<Sc
     lastProgress = now;
     opts.onProgress({
       seen: summary.seen,
+      total: known > summary.seen ? known : undefined,
       parsed: summary.added + summary.updated,
       unchanged: summary.unchanged,
       errors: summary.errors,
