@@ -1,4 +1,5 @@
 export { BlockCacheTokenizer } from "./block-tokenizer.js";
+export * from "./overlay/index.js";
 export * from "./parser-pool.js";
 export * from "./picture.js";
 export * from "./read.js";
