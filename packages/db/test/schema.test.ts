@@ -25,7 +25,9 @@ describe("library database", () => {
       fs.writeFile(config, JSON.stringify({ dialect: "sqlite", schema: "packages/db/src/schema.ts", out: relative(repo, out) })),
     );
     const before = await readdir(out);
-    const { stdout, stderr } = await promisify(execFile)(join(repo, "node_modules/.bin/drizzle-kit"), ["generate", "--config", config], { cwd: repo });
+    const { stdout, stderr } = await promisify(execFile)(join(repo, "node_modules/.bin/drizzle-kit"), ["generate", "--config", config], {
+      cwd: repo,
+    });
     expect(stdout + stderr).toContain("No schema changes");
     expect(await readdir(out)).toEqual(before);
   }, 60_000);
@@ -36,11 +38,28 @@ describe("library database", () => {
       expect(lib.sqlite.pragma("journal_mode", { simple: true })).toBe("wal");
       expect(lib.sqlite.pragma("foreign_keys", { simple: true })).toBe(1);
       expect(lib.sqlite.pragma("busy_timeout", { simple: true })).toBe(10000);
-      const tables = (lib.sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
-      expect(tables).toEqual(expect.arrayContaining(["files", "file_metadata", "albums", "provider_albums", "album_candidates", "scan_errors", "scans"]));
+      const tables = (
+        lib.sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]
+      ).map((t) => t.name);
+      expect(tables).toEqual(
+        expect.arrayContaining(["files", "file_metadata", "albums", "provider_albums", "album_candidates", "scan_errors", "scans"]),
+      );
       const columns = (lib.sqlite.prepare("PRAGMA table_info(file_metadata)").all() as { name: string }[]).map((c) => c.name);
       expect(columns).toEqual(
-        expect.arrayContaining(["genre", "genres_json", "enrichment_source", "enriched_at", "enrichment_attempts", "last_enrichment_error", "label", "album_type", "cover_url", "release_date", "total_tracks", "total_discs"]),
+        expect.arrayContaining([
+          "genre",
+          "genres_json",
+          "enrichment_source",
+          "enriched_at",
+          "enrichment_attempts",
+          "last_enrichment_error",
+          "label",
+          "album_type",
+          "cover_url",
+          "release_date",
+          "total_tracks",
+          "total_discs",
+        ]),
       );
     } finally {
       lib.close();
