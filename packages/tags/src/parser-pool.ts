@@ -40,7 +40,7 @@ export function createParserPool(threads = defaultParserThreads()): ParserPool {
 
   const spawn = (index: number): Worker | null => {
     // execArgv: [] so the worker loads compiled JS even when the parent runs with test-only flags.
-    const worker = new Worker(url, { execArgv: [] });
+    const worker = new Worker(url, { execArgv: [], workerData: { mode: process.env.MUSICFS_PARSE_MODE ?? "fd" } });
     worker.on("message", (msg: ParseResponse) => {
       const p = pending.get(msg.id);
       if (!p) return;

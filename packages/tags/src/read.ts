@@ -1,5 +1,17 @@
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from "node:fs";
+import {
+  close as closeCb,
+  closeSync,
+  constants,
+  fstat as fstatCb,
+  fstatSync,
+  open as openCb,
+  openSync,
+  read as readCb,
+  readSync,
+  type Stats,
+} from "node:fs";
 import { open } from "node:fs/promises";
+import { promisify } from "node:util";
 import { describeError, MusicfsError } from "@musicfs/core";
 import { CouldNotDetermineFileTypeError, type IAudioMetadata, parseFromTokenizer, UnsupportedFileTypeError } from "music-metadata";
 import { BlockCacheTokenizer, type FileSource } from "./block-tokenizer.js";
@@ -124,7 +136,20 @@ interface OpenFile {
   close(): Promise<void> | void;
 }
 
-async function openFile(path: Buffer | string, blocking: boolean): Promise<OpenFile> {
+const openFd = promisify(openCb);
+const fstatFd = promisify(fstatCb);
+const closeFd = promisify(closeCb);
+const readFd = (fd: number, target: Buffer, length: number) =>
+  new Promise<number>((resolve, reject) => readCb(fd, target, 0, length, 0, (err, n) => (err ? reject(err) : resolve(n))));
+
+/**
+ * How a file is read. "blocking": sync calls (a worker with one file at a time). "fd": the thread
+ * pool through plain callbacks, so a worker overlaps one file's I/O with another's parsing; later
+ * reads past the head (rare) are sync. "handle": FileHandle, for the main thread.
+ */
+export type ReadMode = "blocking" | "fd" | "handle";
+
+async function openFile(path: Buffer | string, mode: ReadMode): Promise<OpenFile> {
   const withFallback = <T>(fn: (flags: number) => T): T => {
     try {
       return fn(OPEN_FLAGS | constants.O_NOATIME);
@@ -133,9 +158,15 @@ async function openFile(path: Buffer | string, blocking: boolean): Promise<OpenF
       throw err;
     }
   };
-  if (blocking) {
+  if (mode === "blocking") {
     const fd = withFallback((flags) => openSync(path, flags));
     return { source: fd, stat: () => fstatSync(fd), read: (t, n) => readSync(fd, t, 0, n, 0), close: () => closeSync(fd) };
+  }
+  if (mode === "fd") {
+    const fd = await openFd(path, OPEN_FLAGS | constants.O_NOATIME).catch((err: NodeJS.ErrnoException) =>
+      err.code === "EPERM" ? openFd(path, OPEN_FLAGS) : Promise.reject(err),
+    );
+    return { source: fd, stat: () => fstatFd(fd), read: (t, n) => readFd(fd, t, n), close: () => closeFd(fd) };
   }
   const handle = await open(path, OPEN_FLAGS | constants.O_NOATIME).catch((err: NodeJS.ErrnoException) =>
     err.code === "EPERM" ? open(path, OPEN_FLAGS) : Promise.reject(err),
@@ -151,12 +182,12 @@ async function openFile(path: Buffer | string, blocking: boolean): Promise<OpenF
 /**
  * Reads the tags and stream properties of one audio file. The format is detected from the content
  * (a mislabelled file is read as what it is), falling back to the extension. Covers are not decoded.
- * `blocking` uses synchronous I/O: right on a worker thread, where it avoids the thread pool's overhead.
+ * `mode` picks how the file is read (see ReadMode).
  */
-export async function readAudioFile(path: Buffer | string, opts: { headBytes?: number; blocking?: boolean } = {}): Promise<ReadResult> {
+export async function readAudioFile(path: Buffer | string, opts: { headBytes?: number; mode?: ReadMode } = {}): Promise<ReadResult> {
   let file: OpenFile;
   try {
-    file = await openFile(path, opts.blocking ?? false);
+    file = await openFile(path, opts.mode ?? "handle");
   } catch (err) {
     throw fail("UNREADABLE", `cannot open: ${describeError(err)}`, err);
   }
