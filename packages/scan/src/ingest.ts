@@ -100,7 +100,8 @@ export function createIngester(lib: Library, clock: Clock, scanId: number) {
      WHERE file_id = @file_id`,
   );
   const moveFile = s.prepare(
-    "UPDATE files SET path = @path, path_text = @path_text, root = @root, seen_scan_id = @scan_id WHERE file_id = @file_id",
+    // parsed_at moves too: a running mount refreshes rows by it, and a rename changes the Files/ path.
+    "UPDATE files SET path = @path, path_text = @path_text, root = @root, seen_scan_id = @scan_id, parsed_at = @now WHERE file_id = @file_id",
   );
   const markSeen = s.prepare("UPDATE files SET seen_scan_id = ? WHERE file_id = ?");
   const insertMetadata = s.prepare(
