@@ -244,6 +244,7 @@ export function createIngester(lib: Library, clock: Clock, scanId: number) {
             root: op.facts.root,
             scan_id: scanId,
             file_id: op.fileId,
+            now,
           });
           break;
         case "insert": {
