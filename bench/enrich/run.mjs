@@ -18,7 +18,9 @@ const USAGE = `usage: node bench/enrich/run.mjs [--albums 2000] [--tracks 10] [-
   --tracks        files per album (default 10)
   --latency-ms    catalog server delay per call (default 20)
   --concurrency   comma-separated worker concurrencies to measure (default 1,8)
-  --out           JSON results (default bench/results/enrich-<timestamp>.json)`;
+  --out           JSON results (default bench/results/enrich-<timestamp>.json)
+  --server        catalog server entry point (default apps/catalog-server/dist/main.js)
+  --server-node-args  node options for the server process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"`;
 
 const { values } = parseArgs({
   options: {
@@ -27,6 +29,8 @@ const { values } = parseArgs({
     "latency-ms": { type: "string", default: "20" },
     concurrency: { type: "string", default: "1,8" },
     out: { type: "string" },
+    server: { type: "string" },
+    "server-node-args": { type: "string" },
     help: { type: "boolean", short: "h" },
   },
 });
@@ -48,6 +52,7 @@ const LATENCY = int("--latency-ms", values["latency-ms"]);
 const CONCURRENCIES = values.concurrency.split(",").map((c) => int("--concurrency", c));
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const SERVER = resolve(values.server ?? join(repo, "apps/catalog-server/dist/main.js"));
 const work = mkdtempSync(join(tmpdir(), "musicfs-bench-enrich-"));
 
 const artistOf = (i) => `Bench Artist ${i % 250}`;
@@ -101,7 +106,16 @@ function startServer(catalog, callLog) {
   return new Promise((resolveStart, reject) => {
     const child = spawn(
       process.execPath,
-      [join(repo, "apps/catalog-server/dist/main.js"), "--catalog", catalog, "--latency-ms", String(LATENCY), "--call-log", callLog],
+      [
+        ...(values["server-node-args"] ?? "").split(" ").filter(Boolean),
+        SERVER,
+        "--catalog",
+        catalog,
+        "--latency-ms",
+        String(LATENCY),
+        "--call-log",
+        callLog,
+      ],
       { stdio: ["ignore", "pipe", "inherit"] },
     );
     let out = "";
