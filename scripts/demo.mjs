@@ -116,7 +116,12 @@ async function main() {
   process.stdout.write(musicfs(["scan"]));
 
   say("6/8 musicfs enrich --once");
-  process.stdout.write(musicfs(["enrich", "--once"]));
+  const e = JSON.parse(musicfs(["enrich", "--once", "--json"]));
+  console.log(
+    `${e.albumsLookedUp} albums looked up in ${e.seconds.toFixed(1)} s with ${e.callsMade} calls: ${e.hits} matched, ${e.misses} no match, ${e.doubtful} doubtful, ${e.errors} errors`,
+  );
+  const review = musicfs(["enrich", "--review"]);
+  if (review.trim()) process.stdout.write(`doubtful matches kept for review (never applied):\n${review}`);
 
   say("7/8 musicfs mount");
   mountpoint = join(demo, "mnt");
@@ -136,18 +141,21 @@ async function main() {
     if (tracks.length === 0) continue;
     const served = join(mountpoint, "Artists", artist, albums[0], tracks[0]);
     const tags = await reader.readTagsIndependently(served);
-    const origin = JSON.parse(
-      execFileSync("getfattr", ["--only-values", "-n", "user.musicfs.origin", served], { encoding: "utf8" }).trim()
-        ? JSON.stringify(execFileSync("getfattr", ["--only-values", "-n", "user.musicfs.origin", served], { encoding: "utf8" }))
-        : '""',
-    );
-    const originTags = origin ? await reader.readTagsIndependently(origin) : undefined;
+    // The origin's path comes from the mount's extended attribute (read by python: getfattr is often absent).
+    const origin = execFileSync("/usr/bin/python3", [
+      "-c",
+      "import os,sys; sys.stdout.buffer.write(os.getxattr(sys.argv[1], 'user.musicfs.origin_path'))",
+      served,
+    ]);
+    const originTags = await reader.readTagsIndependently(origin);
+    const label = (t) => (t.raw.TPUB ?? t.raw.LABEL ?? []).join(", ") || "none";
+    const genres = (t) => (t.common.genre ?? []).join(", ") || "none";
     console.log(`\n${served.slice(mountpoint.length + 1)}  (read by mutagen through the mount)`);
-    console.log(`  title  ${tags.common?.title ?? ""}\n  artist ${tags.common?.artist ?? ""}\n  album  ${tags.common?.album ?? ""}`);
     console.log(
-      `  genres ${(tags.common?.genres ?? []).join(", ") || "-"}   (origin file: ${(originTags?.common?.genres ?? []).join(", ") || "none"})`,
+      `  title  ${tags.common.title?.[0] ?? ""}   artist ${tags.common.artist?.[0] ?? ""}   album ${tags.common.album?.[0] ?? ""}`,
     );
-    console.log(`  label  ${tags.common?.label ?? "-"}   (origin file: ${originTags?.common?.label ?? "none"})`);
+    console.log(`  genres ${genres(tags)}   (in the origin file: ${genres(originTags)})`);
+    console.log(`  label  ${label(tags)}   (in the origin file: ${label(originTags)})`);
     shown++;
   }
 

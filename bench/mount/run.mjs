@@ -228,7 +228,7 @@ function libraryRows(root, count) {
       root,
       ino: i + 1,
       size: 1,
-      format: "FLAC",
+      format: "flac",
       title: `Track ${i}`,
       artist,
       album,
@@ -284,7 +284,7 @@ async function prepare() {
     insertRows(lib, rows);
     const bigSize = Number(execFileSync("stat", ["-c", "%s", bigFile]).toString());
     const noiseSize = Number(execFileSync("stat", ["-c", "%s", noise]).toString());
-    const common = { root: big, format: "FLAC", artist: "Bench", album: "Big", year: 2000, genre: "Noise" };
+    const common = { root: big, format: "flac", artist: "Bench", album: "Big", year: 2000, genre: "Noise" };
     insertRows(lib, [
       { ...common, path: bigFile, ino: 1e7, size: bigSize, title: "Random", track: 1 },
       { ...common, path: noise, ino: 1e7 + 1, size: noiseSize, title: "Noise", track: 2, label: "Bench Records", source: "provider" },

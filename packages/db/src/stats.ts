@@ -14,6 +14,20 @@ export interface LibraryStats {
     /** Files with artist+album, not enriched, below retry_max or due again. */
     filesPending: number;
     filesFailing: number;
+    /** Files and albums still waiting for a lookup: not enriched and, when retryMax is given, below it. */
+    backlogFiles: number;
+    backlogAlbums: number;
+    /** Albums whose last lookup failed (error, miss or doubtful), most recent first (at most 10). */
+    failingAlbums: { albumKey: string; artist: string; album: string; status: string; attempts: number; lastError: string | null }[];
+    /** Doubtful albums with their best near-miss candidate (at most 10). */
+    doubtfulAlbums: {
+      albumKey: string;
+      artist: string;
+      album: string;
+      candidate: string | null;
+      score: number | null;
+      reason: string | null;
+    }[];
   };
   scanErrors: { total: number; warnings: number; topReasons: { code: string; count: number }[] };
   lastScan: {
@@ -33,7 +47,7 @@ export interface LibraryStats {
 type Row = Record<string, number | string | null>;
 
 /** Everything `musicfs status` shows from the database, in a handful of indexed queries. */
-export function libraryStats(lib: Library): LibraryStats {
+export function libraryStats(lib: Library, opts: { retryMax?: number } = {}): LibraryStats {
   const q = (sql: string) => lib.sqlite.prepare(sql);
   const totals = q(
     `SELECT count(*) AS files, coalesce(sum(duration), 0) AS duration, coalesce(sum(size), 0) AS bytes FROM files`,
@@ -60,6 +74,21 @@ export function libraryStats(lib: Library): LibraryStats {
      FROM file_metadata
      WHERE enrichment_source = 'embedded' AND enriched_at IS NULL AND album_key IS NOT NULL`,
   ).get() as Row;
+  const backlog = q(
+    `SELECT count(*) AS files, count(DISTINCT album_key) AS albums FROM file_metadata
+     WHERE enrichment_source = 'embedded' AND enriched_at IS NULL AND album_key IS NOT NULL AND enrichment_attempts < @retry_max`,
+  ).get({ retry_max: opts.retryMax ?? Number.MAX_SAFE_INTEGER }) as Row;
+  const failingAlbums = q(
+    `SELECT album_key AS albumKey, artist, album, status, attempts, last_error AS lastError FROM albums
+     WHERE status IN ('error', 'miss', 'doubtful') ORDER BY coalesce(looked_up_at, 0) DESC, album_key LIMIT 10`,
+  ).all() as LibraryStats["enrichment"]["failingAlbums"];
+  const doubtfulAlbums = q(
+    `SELECT a.album_key AS albumKey, a.artist, a.album,
+            (SELECT c.title || ' / ' || c.artists FROM album_candidates c WHERE c.album_key = a.album_key ORDER BY c.score DESC LIMIT 1) AS candidate,
+            (SELECT max(c.score) FROM album_candidates c WHERE c.album_key = a.album_key) AS score,
+            (SELECT c.reason FROM album_candidates c WHERE c.album_key = a.album_key ORDER BY c.score DESC LIMIT 1) AS reason
+     FROM albums a WHERE a.status = 'doubtful' ORDER BY a.artist, a.album LIMIT 10`,
+  ).all() as LibraryStats["enrichment"]["doubtfulAlbums"];
   const errors = q(
     `SELECT sum(CASE WHEN severity = 'error' THEN 1 ELSE 0 END) AS total, sum(CASE WHEN severity = 'warning' THEN 1 ELSE 0 END) AS warnings FROM scan_errors`,
   ).get() as Row;
@@ -78,7 +107,16 @@ export function libraryStats(lib: Library): LibraryStats {
     totalDurationSeconds: Math.round(Number(totals.duration)),
     totalBytes: Number(totals.bytes),
     formats,
-    enrichment: { bySource, albumsByStatus, filesPending: Number(pending.pending ?? 0), filesFailing: Number(pending.failing ?? 0) },
+    enrichment: {
+      bySource,
+      albumsByStatus,
+      filesPending: Number(pending.pending ?? 0),
+      filesFailing: Number(pending.failing ?? 0),
+      backlogFiles: Number(backlog.files ?? 0),
+      backlogAlbums: Number(backlog.albums ?? 0),
+      failingAlbums,
+      doubtfulAlbums,
+    },
     scanErrors: { total: Number(errors.total ?? 0), warnings: Number(errors.warnings ?? 0), topReasons },
     lastScan: last ?? null,
   };

@@ -80,8 +80,10 @@ export interface CatalogRow {
 /** Which overlay, if any, a file gets: only FLAC and MP3 whose metadata is not just their own tags. */
 export function overlayFormatOf(format: string | null, ext: string, source: EnrichmentSource | null): OverlayFormat | null {
   if (!source || source === "embedded") return null;
-  if (format === "FLAC" && ext === "flac") return "flac";
-  if (format === "MPEG" && ext === "mp3") return "mp3";
+  // files.format holds the scanner's canonical names (see canonicalFormat in @musicfs/tags). A file whose
+  // content disagrees with its extension (an MP3 named .flac) is served as it is.
+  if (format === "flac" && ext === "flac") return "flac";
+  if (format === "mp3" && ext === "mp3") return "mp3";
   return null;
 }
 

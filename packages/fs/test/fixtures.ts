@@ -132,7 +132,7 @@ export async function insertTrack(lib: Library, t: TrackRow, now = Date.now()): 
     size ??= st.size;
     mtimeUs ??= Math.floor(st.mtimeMs * 1000);
   }
-  const format = t.format ?? (path.toString().endsWith(".mp3") ? "MPEG" : "FLAC");
+  const format = t.format ?? (path.toString().endsWith(".mp3") ? "mp3" : "flac");
   const fileId = Number(
     lib.sqlite
       .prepare(

@@ -3,3 +3,4 @@ export { type Client, Code, ConnectError, type Transport } from "@connectrpc/con
 export * from "./agregator-client.js";
 export * from "./gen/metadata/v1/metadata_pb.js";
 export * from "./gen/musicfs/v1/musicfs_pb.js";
+export * from "./server/index.js";
