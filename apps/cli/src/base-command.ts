@@ -1,6 +1,7 @@
 import {
   type Config,
   createLogger,
+  isMusicfsError,
   LOG_LEVELS,
   type Logger,
   type LogLevel,
@@ -10,8 +11,11 @@ import {
   resolveDbPath,
 } from "@musicfs/core";
 import { type Library, openLibrary } from "@musicfs/db";
+import { type ControlServer, startControlServer } from "@musicfs/rpc";
 import { Command, Errors, Flags, type Interfaces } from "@oclif/core";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
+
+type ControlDeps = Parameters<typeof startControlServer>[0];
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)["baseFlags"] & T["flags"]>;
 
@@ -79,6 +83,21 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected openLibrary(): Library {
     this.opened ??= openLibrary(this.dbPath);
     return this.opened;
+  }
+
+  /**
+   * The control API beside a long-running command (mount, enrich --daemon). A busy port (another
+   * mount or daemon already serves it) costs only the API, with a warning; a bad config is an error.
+   */
+  protected async startControlApi(deps: Omit<ControlDeps, "log">): Promise<ControlServer | undefined> {
+    const { listen, token } = this.musicfsConfig.control;
+    try {
+      return await startControlServer({ ...deps, log: this.logger }, { listen, token });
+    } catch (err) {
+      if (!isMusicfsError(err, "ALREADY_RUNNING")) throw err;
+      process.stderr.write(`musicfs: control API not started: ${err.message} (set [control] listen to another address)\n`);
+      return undefined;
+    }
   }
 
   protected printJson(value: unknown): void {

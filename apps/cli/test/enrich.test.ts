@@ -14,7 +14,12 @@ let n = 0;
 
 async function config(endpoint: string, extra = ""): Promise<string> {
   const path = join(work, `config-${n++}.toml`);
-  await writeFile(path, `[metadata_provider]\nenabled = true\nendpoint = "${endpoint}"\ntimeout_ms = 3000\nconcurrency = 2\n${extra}`);
+  // A long backoff: a missed album must not fall due again between two runs of a test on a loaded machine.
+  // The control API on port 0, so daemons in parallel test files never compete for 50052.
+  await writeFile(
+    path,
+    `[control]\nlisten = "127.0.0.1:0"\n[metadata_provider]\nenabled = true\nendpoint = "${endpoint}"\nretry_backoff_ms = 600000\ntimeout_ms = 3000\nconcurrency = 2\n${extra}`,
+  );
   return path;
 }
 

@@ -256,6 +256,12 @@ export class LibraryView {
     }
   }
 
+  /** The file_id served at a virtual path ("Artists/x/01 y.flac", leading "/" optional), for the control API. */
+  fileIdAt(path: string): number | undefined {
+    const node = this.tree.lookup(path.startsWith("/") ? path : `/${path}`);
+    return node === undefined || isDir(node) ? undefined : node.fileId;
+  }
+
   private lookup(path: string): DirNode<LibraryFile> | LibraryFile {
     const node = this.tree.lookup(path);
     if (node === undefined) throw new MusicfsError("NOT_FOUND", `no such entry: ${path}`);

@@ -235,8 +235,10 @@ Exit codes: 0 done, 1 some albums failed, 2 usage or config error (including enr
     const provider = createProvider(cfg);
     const service = createEnrichmentService({ lib, provider, clock: systemClock, log: this.logger, metrics }, cfg);
     let server: Awaited<ReturnType<typeof serveMetrics>> | undefined;
+    let control: Awaited<ReturnType<typeof this.startControlApi>>;
     try {
       server = await serveMetrics(metrics.registry, this.flags["metrics-listen"] ?? cfg.metrics_listen);
+      control = await this.startControlApi({ lib, enrichment: service, provider: cfg, metricsRegistry: metrics.registry });
       service.events.on("album", (o: AlbumOutcome) =>
         this.logger.info({ albumKey: o.albumKey, status: o.status, via: o.via, files: o.filesUpdated, reason: o.reason }, "album enriched"),
       );
@@ -246,6 +248,7 @@ Exit codes: 0 done, 1 some albums failed, 2 usage or config error (including enr
       });
       service.start({ pollMs: this.flags["poll-interval"] });
       if (!this.flags.quiet) process.stdout.write(`musicfs enrich: running; metrics at ${server.url}\n`);
+      if (control) this.logger.info({ url: control.url }, "control API listening");
       const signal = await stopped;
       this.logger.info({ signal }, "stopping: finishing the albums being looked up");
       // SIGTERM drains: albums in flight finish and are written in one transaction each; queued ones wait for next time.
@@ -258,6 +261,7 @@ Exit codes: 0 done, 1 some albums failed, 2 usage or config error (including enr
       }
     } finally {
       await service.stop(false);
+      await control?.close();
       await server?.close();
       provider.close();
       lock.release();

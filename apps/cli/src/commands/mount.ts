@@ -70,7 +70,25 @@ Exit codes: 0 unmounted cleanly, 2 usage or config error, 3 database error, 6 mo
       enrichment.events.on("fileModified", () => mounted.refresh());
       enrichment.start();
     }
+    let control: Awaited<ReturnType<typeof this.startControlApi>>;
+    try {
+      control = await this.startControlApi({
+        lib,
+        enrichment,
+        provider: config.metadata_provider,
+        metricsRegistry: enrichment?.metrics.registry,
+        resolveVirtualPath: (path) => mounted.view.fileIdAt(path),
+      });
+    } catch (err) {
+      await mounted.unmount();
+      await enrichment?.stop(false);
+      provider?.close();
+      throw err;
+    }
+    // Orchestrator writes (UpdateMetadata, ClearOverride) land on this connection too: serve them at once.
+    control?.events.on("fileModified", () => mounted.refresh());
     process.stdout.write(`mounted ${this.dbPath} at ${mounted.mountpoint}\n`);
+    if (control) this.logger.info({ url: control.url }, "control API listening");
 
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -93,6 +111,7 @@ Exit codes: 0 unmounted cleanly, 2 usage or config error, 3 database error, 6 mo
     } finally {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
+      await control?.close();
       await enrichment?.stop(false);
       provider?.close();
     }

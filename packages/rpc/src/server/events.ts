@@ -4,10 +4,13 @@ import { AlbumEnrichmentStatus, EnrichmentSource, EventKind, type WatchEventsRes
 
 export type ControlEvent = MessageInitShape<typeof WatchEventsResponseSchema>;
 
+// biome-ignore lint/suspicious/noExplicitAny: matches Node's EventEmitter listener type, so an emitter fits as is
+type Listener = (...args: any[]) => void;
+
 /** Anything with on/off, e.g. a Node EventEmitter. */
 export interface EventSource {
-  on(event: string, listener: (payload: never) => void): unknown;
-  off(event: string, listener: (payload: never) => void): unknown;
+  on(event: string, listener: Listener): unknown;
+  off(event: string, listener: Listener): unknown;
 }
 
 /** The 'scanFinished' payload an event source may emit (a scan summary with its id and status). */

@@ -163,7 +163,7 @@ export function createControlService(deps: ControlDeps): ControlService {
 
   function listen<T>(source: EventSource | undefined, name: string, handler: (payload: T) => void): void {
     if (!source) return;
-    const listener = (payload: never) => {
+    const listener = (payload: unknown) => {
       try {
         handler(payload as T);
       } catch (err) {
