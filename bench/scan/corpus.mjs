@@ -4,6 +4,7 @@
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { seededRandom } from "../../packages/core/dist/index.js";
 
 /** Bump when the templates or the tree layout change, so cached corpora are rebuilt. */
 export const CORPUS_VERSION = 1;
@@ -25,17 +26,6 @@ const LAST = ["Moreau", "Okafor", "Lindqvist", "Tanaka", "Novák", "Ferreira", "
 const GENRES = ["Rock", "Jazz", "Electronic", "Folk", "Hip-Hop", "Classical", "Ambient", "Metal", "Soul", "Pop", "Reggae", "Blues"];
 const WORDS = ["Night", "Glass", "Summer", "Ghost", "Static", "Honey", "Iron", "Morning", "Echo", "Salt", "Wire", "Bloom"];
 
-/** Deterministic PRNG (mulberry32) so every machine builds the same corpus. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const pick = (rand, list) => list[Math.floor(rand() * list.length)];
 
 function run(cmd, args) {
@@ -60,7 +50,7 @@ export async function ensureTemplates(dir, log) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   log(`encoding ${FORMATS.length * TEMPLATES_PER_FORMAT} template files with ffmpeg into ${dir}`);
-  const rand = prng(42);
+  const rand = seededRandom(42);
   const covers = [];
   for (let i = 0; i < 4; i++) {
     const cover = join(dir, `cover${i}.jpg`);
@@ -115,7 +105,7 @@ export async function ensureTree(dir, n, templates, log) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(root, { recursive: true });
   const started = performance.now();
-  const rand = prng(1000 + n);
+  const rand = seededRandom(1000 + n);
   const formatIds = Object.keys(templates);
   const byFormat = Object.fromEntries(formatIds.map((f) => [f, 0]));
   let bytes = 0;

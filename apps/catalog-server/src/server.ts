@@ -5,7 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { MusicfsError } from "@musicfs/core";
+import { MusicfsError, seededRandom } from "@musicfs/core";
 import { type Album, MetadataService, type SearchAlbumsRequest, type SearchAlbumsResponseSchema } from "@musicfs/rpc";
 import { type AlbumInit, catalogFromInits, loadCatalogFile } from "./catalog.js";
 import { DEFAULT_MIN_SCORE, searchCatalog } from "./search.js";
@@ -96,12 +96,12 @@ export async function startCatalogServer(opts: CatalogServerOptions = {}): Promi
   let catalog = [...catalogFromInits(opts.albums ?? []), ...(opts.catalogFile === undefined ? [] : loadCatalogFile(opts.catalogFile))];
   const behaviour: CatalogBehaviour = { ...DEFAULT_BEHAVIOUR };
   let failuresLeft = 0;
-  let random = mulberry32(behaviour.seed);
+  let random = seededRandom(behaviour.seed);
   const setBehaviour = (change: Partial<CatalogBehaviour>): void => {
     validateBehaviour(change);
     Object.assign(behaviour, stripUndefined(change));
     if (change.failFirst !== undefined) failuresLeft = change.failFirst;
-    if (change.seed !== undefined) random = mulberry32(change.seed);
+    if (change.seed !== undefined) random = seededRandom(change.seed);
   };
   setBehaviour(pickBehaviour(opts));
 
@@ -252,16 +252,4 @@ function connectCode(code: FailureCode): Code {
 /** "DeadlineExceeded" -> "deadline_exceeded", the Connect protocol's spelling. */
 function codeName(code: Code): string {
   return (Code[code] ?? String(code)).replace(/(?<!^)([A-Z])/g, "_$1").toLowerCase();
-}
-
-/** Small seeded PRNG so a failureRate run fails the same calls every time. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

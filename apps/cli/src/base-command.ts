@@ -11,7 +11,7 @@ import {
   resolveDbPath,
 } from "@musicfs/core";
 import { type Library, openLibrary } from "@musicfs/db";
-import { type ControlServer, startControlServer } from "@musicfs/rpc";
+import { type ControlServer, openControlClient, startControlServer } from "@musicfs/rpc";
 import { Command, Errors, Flags, type Interfaces } from "@oclif/core";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 
@@ -98,6 +98,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       process.stderr.write(`musicfs: control API not started: ${err.message} (set [control] listen to another address)\n`);
       return undefined;
     }
+  }
+
+  /** The control API of a running mount/daemon if one answers on [control] listen, else the same service on the database. */
+  protected openControl(): ReturnType<typeof openControlClient> {
+    const { listen, token } = this.musicfsConfig.control;
+    return openControlClient({ listen, token, open: () => ({ lib: this.openLibrary(), log: this.logger }) });
   }
 
   protected printJson(value: unknown): void {

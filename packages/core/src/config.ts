@@ -5,6 +5,28 @@ import { MusicfsError } from "./errors.js";
 import { LOG_LEVELS } from "./logger.js";
 import { expandHome } from "./paths.js";
 
+/** File extensions the scanner treats as audio unless [scan] extensions says otherwise. */
+export const DEFAULT_AUDIO_EXTENSIONS = [
+  "flac",
+  "mp3",
+  "ogg",
+  "oga",
+  "opus",
+  "m4a",
+  "m4b",
+  "mp4",
+  "aac",
+  "wav",
+  "aif",
+  "aiff",
+  "aifc",
+  "wv",
+  "ape",
+  "wma",
+  "mpc",
+  "dsf",
+] as const;
+
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "expected host:port, e.g. 127.0.0.1:50052");
 
 const library = z
@@ -28,26 +50,7 @@ const scan = z
     follow_symlinks: z.boolean().default(false).describe("Follow symbolic links (once each, with loop detection)."),
     extensions: z
       .array(z.string().regex(/^[a-z0-9]+$/, "lower-case extension without the dot"))
-      .default([
-        "flac",
-        "mp3",
-        "ogg",
-        "oga",
-        "opus",
-        "m4a",
-        "m4b",
-        "mp4",
-        "aac",
-        "wav",
-        "aif",
-        "aiff",
-        "aifc",
-        "wv",
-        "ape",
-        "wma",
-        "mpc",
-        "dsf",
-      ])
+      .default([...DEFAULT_AUDIO_EXTENSIONS])
       .describe("File extensions treated as audio."),
   })
   .describe("How `musicfs scan` walks and reads the library.");

@@ -33,26 +33,36 @@ export type OverrideField = (typeof OVERRIDE_FIELDS)[number];
 /** Values of an orchestrator write; a field left out is left as it is, null clears it. */
 export type OverrideValues = { [K in Exclude<OverrideField, "genres">]?: string | number | null } & { genres?: string[] };
 
-/** Columns a re-read of the file's own tags restores (ClearOverride). */
-export interface EmbeddedTagValues {
-  title: string | null;
-  artist: string | null;
-  album: string | null;
-  albumartist: string | null;
-  track: number | null;
-  track_total: number | null;
-  disc: number | null;
-  disc_total: number | null;
-  year: number | null;
-  date: string | null;
-  compilation: boolean;
-  mb_track_id: string | null;
-  mb_album_id: string | null;
-  mb_releasegroup_id: string | null;
-  mb_artist_id: string | null;
-  mb_albumartist_id: string | null;
-  genres: string[];
-}
+/** file_metadata columns that hold a file's embedded tags (besides genres); a scan or ClearOverride rewrites them. */
+export const EMBEDDED_TAG_COLUMNS = [
+  "title",
+  "artist",
+  "album",
+  "albumartist",
+  "track",
+  "track_total",
+  "disc",
+  "disc_total",
+  "year",
+  "date",
+  "compilation",
+  "mb_track_id",
+  "mb_album_id",
+  "mb_releasegroup_id",
+  "mb_artist_id",
+  "mb_albumartist_id",
+] as const;
+
+type NumericTagColumn = "track" | "track_total" | "disc" | "disc_total" | "year";
+
+/** A file's embedded tags by column (what a scan stores, and what ClearOverride restores). */
+export type EmbeddedTagValues = {
+  [K in (typeof EMBEDDED_TAG_COLUMNS)[number]]: K extends NumericTagColumn
+    ? number | null
+    : K extends "compilation"
+      ? boolean
+      : string | null;
+} & { genres: string[] };
 
 /** The design's EventBus::FileModified (§4.3.5 step 6). */
 export interface FileModifiedEvent {

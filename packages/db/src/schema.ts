@@ -29,7 +29,7 @@ export const files = sqliteTable(
     bitsPerSample: integer("bits_per_sample"),
     lossless: integer("lossless", { mode: "boolean" }),
     hasPicture: integer("has_picture", { mode: "boolean" }).notNull().default(false),
-    /** The scan that last saw the file; rows not seen by a completed scan of their root are removed. */
+    /** The scan that last wrote the row (added, re-parsed or moved it); unchanged files are tracked in memory. */
     seenScanId: integer("seen_scan_id").notNull(),
     parsedAt: integer("parsed_at").notNull(),
   },

@@ -15,10 +15,10 @@ import {
   EnrichmentSource,
   EventKind,
   type MusicfsClient,
-  rereadFile,
   startControlServer,
   type WatchEventsResponse,
 } from "@musicfs/rpc";
+import { rereadFile } from "@musicfs/scan";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CATALOG } from "../../enrich/test/helpers.js";
 import { type AudioLibrary, audioLibrary, fileIdOf, until } from "./control-helpers.js";

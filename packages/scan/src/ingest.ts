@@ -1,5 +1,5 @@
 import type { Clock } from "@musicfs/core";
-import { albumKey, type Library } from "@musicfs/db";
+import { albumKey, EMBEDDED_TAG_COLUMNS, type EmbeddedTagValues, type Library } from "@musicfs/db";
 import type { AudioInfo, AudioTags, SanitizeIssue } from "@musicfs/tags";
 
 /** What the database knows about a path, enough to decide whether it changed. */
@@ -25,33 +25,16 @@ export type IngestOp =
   | { op: "update"; fileId: number; facts: FileFacts; tags: AudioTags; info: AudioInfo; warnings: SanitizeIssue[] }
   /** A rename detected by inode whose content is unchanged: only the path moves. */
   | { op: "move"; fileId: number; facts: FileFacts }
-  | { op: "seen"; fileId: number }
   | { op: "error"; path: Buffer; root: string; code: string; message: string };
 
 /** Tag fields a re-scan refreshes; an orchestrator override of any of them is kept (see overrides_json). */
-const TAG_COLUMNS = [
-  "title",
-  "artist",
-  "album",
-  "albumartist",
-  "track",
-  "track_total",
-  "disc",
-  "disc_total",
-  "year",
-  "date",
-  "compilation",
-  "mb_track_id",
-  "mb_album_id",
-  "mb_releasegroup_id",
-  "mb_artist_id",
-  "mb_albumartist_id",
-] as const;
+const TAG_COLUMNS = EMBEDDED_TAG_COLUMNS;
 
 /** Enrichment columns a provider wrote; cleared when the file's album changes under it. */
 const PROVIDER_COLUMNS = ["label", "album_type", "cover_url", "release_date", "total_tracks", "total_discs", "provider_album_id"] as const;
 
-function tagValues(tags: AudioTags): Record<(typeof TAG_COLUMNS)[number], string | number | null> {
+/** The embedded tags read from a file, by file_metadata column. */
+export function embeddedTagValues(tags: AudioTags): EmbeddedTagValues {
   return {
     title: tags.title ?? null,
     artist: tags.artist ?? null,
@@ -63,13 +46,19 @@ function tagValues(tags: AudioTags): Record<(typeof TAG_COLUMNS)[number], string
     disc_total: tags.discTotal ?? null,
     year: tags.year ?? null,
     date: tags.date ?? null,
-    compilation: tags.compilation ? 1 : 0,
+    compilation: tags.compilation,
     mb_track_id: tags.mbTrackId ?? null,
     mb_album_id: tags.mbAlbumId ?? null,
     mb_releasegroup_id: tags.mbReleaseGroupId ?? null,
     mb_artist_id: tags.mbArtistId ?? null,
     mb_albumartist_id: tags.mbAlbumArtistId ?? null,
+    genres: tags.genres,
   };
+}
+
+function tagValues(tags: AudioTags): Record<(typeof TAG_COLUMNS)[number], string | number | null> {
+  const { genres: _genres, ...values } = embeddedTagValues(tags);
+  return { ...values, compilation: values.compilation ? 1 : 0 };
 }
 
 interface ExistingMetadata extends Record<string, unknown> {
@@ -103,7 +92,6 @@ export function createIngester(lib: Library, clock: Clock, scanId: number) {
     // parsed_at moves too: a running mount refreshes rows by it, and a rename changes the Files/ path.
     "UPDATE files SET path = @path, path_text = @path_text, root = @root, seen_scan_id = @scan_id, parsed_at = @now WHERE file_id = @file_id",
   );
-  const markSeen = s.prepare("UPDATE files SET seen_scan_id = ? WHERE file_id = ?");
   const insertMetadata = s.prepare(
     `INSERT INTO file_metadata (file_id, ${TAG_COLUMNS.join(", ")}, genre, genres_json, album_key, updated_at)
      VALUES (@file_id, ${TAG_COLUMNS.map((c) => `@${c}`).join(", ")}, @genre, @genres_json, @album_key, @now)`,
@@ -234,9 +222,6 @@ export function createIngester(lib: Library, clock: Clock, scanId: number) {
     const now = clock.now();
     for (const op of ops) {
       switch (op.op) {
-        case "seen":
-          markSeen.run(scanId, op.fileId);
-          break;
         case "move":
           moveFile.run({
             path: op.facts.path,
@@ -291,17 +276,43 @@ export function prefixRange(dir: Buffer): [Buffer, Buffer] {
   return [Buffer.concat([base, Buffer.from("/")]), Buffer.concat([base, Buffer.from("0")])];
 }
 
-/** After a complete walk of root: drop files and errors it did not see, and albums left without files. */
-export function removeUnseen(lib: Library, root: Buffer, scanId: number): number {
+/** File ids a scan found unchanged: a bit each, so an unchanged re-scan writes nothing to the database. */
+export class SeenFiles {
+  private bits = new Uint32Array(1024);
+
+  add(fileId: number): void {
+    const word = fileId >>> 5;
+    if (word >= this.bits.length) {
+      const grown = new Uint32Array(Math.max(word + 1, this.bits.length * 2));
+      grown.set(this.bits);
+      this.bits = grown;
+    }
+    this.bits[word]! |= 1 << (fileId & 31);
+  }
+
+  has(fileId: number): boolean {
+    return ((this.bits[fileId >>> 5] ?? 0) & (1 << (fileId & 31))) !== 0;
+  }
+}
+
+/**
+ * After a complete walk of root: drop the files it neither found unchanged (`unchanged`) nor wrote
+ * (seen_scan_id = scanId), the errors it did not see again, and albums left without files.
+ */
+export function removeUnseen(lib: Library, root: Buffer, scanId: number, unchanged: SeenFiles): number {
   const [lo, hi] = prefixRange(root);
+  const rows = lib.sqlite
+    .prepare("SELECT file_id AS fileId FROM files WHERE path >= ? AND path < ? AND seen_scan_id != ?")
+    .all(lo, hi, scanId) as { fileId: number }[];
+  const gone = rows.filter((r) => !unchanged.has(r.fileId)).map((r) => r.fileId);
+  const remove = lib.sqlite.prepare("DELETE FROM files WHERE file_id = ?");
   return lib.sqlite
     .transaction(() => {
-      const removed = lib.sqlite
-        .prepare("DELETE FROM files WHERE path >= ? AND path < ? AND seen_scan_id != ?")
-        .run(lo, hi, scanId).changes;
+      for (const id of gone) remove.run(id);
       lib.sqlite.prepare("DELETE FROM scan_errors WHERE path >= ? AND path < ? AND scan_id != ?").run(lo, hi, scanId);
+      // Also albums a re-parse moved every file away from.
       lib.sqlite.prepare("DELETE FROM albums WHERE NOT EXISTS (SELECT 1 FROM file_metadata m WHERE m.album_key = albums.album_key)").run();
-      return removed;
+      return gone.length;
     })
     .immediate();
 }

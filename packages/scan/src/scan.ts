@@ -1,8 +1,8 @@
 import { lstat, realpath, stat } from "node:fs/promises";
-import { type Clock, describeError, type Logger, MusicfsError, silentLogger, systemClock } from "@musicfs/core";
+import { type Clock, DEFAULT_AUDIO_EXTENSIONS, describeError, type Logger, MusicfsError, silentLogger, systemClock } from "@musicfs/core";
 import type { Library } from "@musicfs/db";
 import { createParserPool, defaultParserThreads, readFailure } from "@musicfs/tags";
-import { createIngester, type FileFacts, type IngestOp, prefixRange, removeUnseen } from "./ingest.js";
+import { createIngester, type FileFacts, type IngestOp, prefixRange, removeUnseen, SeenFiles } from "./ingest.js";
 import { walkAudioFiles } from "./walk.js";
 
 export interface ScanOptions {
@@ -58,27 +58,6 @@ export interface ScanDeps {
   log?: Logger;
   clock?: Clock;
 }
-
-export const DEFAULT_EXTENSIONS = [
-  "flac",
-  "mp3",
-  "ogg",
-  "oga",
-  "opus",
-  "m4a",
-  "m4b",
-  "mp4",
-  "aac",
-  "wav",
-  "aif",
-  "aiff",
-  "aifc",
-  "wv",
-  "ape",
-  "wma",
-  "mpc",
-  "dsf",
-];
 
 function isAlive(pid: number): boolean {
   try {
@@ -143,7 +122,7 @@ export async function scanLibrary(deps: ScanDeps, opts: ScanOptions): Promise<Sc
   const concurrency = Math.max(1, opts.concurrency ?? 16);
   const batchSize = Math.max(1, opts.batchSize ?? 500);
   const dryRun = opts.dryRun ?? false;
-  const extensions = new Set(opts.extensions ?? DEFAULT_EXTENSIONS);
+  const extensions = new Set<string>(opts.extensions ?? DEFAULT_AUDIO_EXTENSIONS);
   if (opts.roots.length === 0) throw new MusicfsError("USAGE", "nothing to scan: give a PATH or set [library] roots in the config");
   const roots = [];
   for (const r of opts.roots) roots.push(await resolveRoot(r));
@@ -177,6 +156,7 @@ export async function scanLibrary(deps: ScanDeps, opts: ScanOptions): Promise<Sc
     if (dryRun && examples[kind].length < 20) examples[kind].push(path.toString("utf8"));
   };
 
+  const unchanged = new SeenFiles();
   let batch: IngestOp[] = [];
   const flush = () => {
     if (batch.length === 0 || dryRun) {
@@ -288,7 +268,7 @@ export async function scanLibrary(deps: ScanDeps, opts: ScanOptions): Promise<Sc
         if (known) {
           if (known.size === facts.size && known.mtimeUs === facts.mtimeUs && known.ino === facts.ino && known.dev === facts.dev) {
             summary.unchanged++;
-            push({ op: "seen", fileId: known.fileId });
+            unchanged.add(known.fileId);
             continue;
           }
           example("updated", entry.path);
@@ -319,7 +299,7 @@ export async function scanLibrary(deps: ScanDeps, opts: ScanOptions): Promise<Sc
       if (dryRun) {
         summary.removed += await countVanished(lib, rootBytes, examples.removed);
       } else {
-        summary.removed += removeUnseen(lib, rootBytes, scanId);
+        summary.removed += removeUnseen(lib, rootBytes, scanId, unchanged);
       }
     }
   } catch (err) {

@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { seededRandom } from "@musicfs/core";
 
 const execFileAsync = promisify(execFile);
 
@@ -145,16 +146,4 @@ export async function makeBareMp3(dir: string, name = "bare.mp3"): Promise<strin
     path,
   ]);
   return path;
-}
-
-/** Deterministic PRNG (mulberry32) for property-style loops. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

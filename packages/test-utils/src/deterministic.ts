@@ -1,5 +1,8 @@
 import { createHash } from "node:crypto";
 import { lstat, lutimes, readdir } from "node:fs/promises";
+import { seededRandom } from "@musicfs/core";
+
+export { seededRandom };
 
 /** Every generated file and folder gets this mtime, so scans of two generated copies agree. */
 export const FIXTURE_MTIME = new Date("2021-06-01T12:00:00Z");
@@ -11,18 +14,6 @@ export function uuidFromName(name: string): string {
   h[8] = ((h[8] as number) & 0x3f) | 0x80;
   const hex = h.subarray(0, 16).toString("hex");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-}
-
-/** mulberry32: a tiny seeded PRNG returning floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function seededBytes(seed: number, length: number): Buffer {

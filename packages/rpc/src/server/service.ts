@@ -16,6 +16,7 @@ import {
   overriddenFileIds,
   readFileMetadata,
 } from "@musicfs/db";
+import { rereadFile } from "@musicfs/scan";
 import type {
   AlbumSelector,
   FileMetadataSchema,
@@ -37,7 +38,6 @@ import {
   scanFinishedEvent,
   sourceToProto,
 } from "./events.js";
-import { rereadFile } from "./reread.js";
 import { buildStatus, type LiveEnrichment, type ProviderSettings, RateWindow } from "./status.js";
 import { checkText, invalidArgument, overrideValuesOf, UPDATE_LIMITS } from "./validate.js";
 

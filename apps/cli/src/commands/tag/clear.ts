@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { AlbumSelectorSchema, type ClearOverrideRequest, controlCallError, create, openControlClient } from "@musicfs/rpc";
+import { AlbumSelectorSchema, type ClearOverrideRequest, controlCallError, create } from "@musicfs/rpc";
 import { Flags } from "@oclif/core";
 import { BaseCommand } from "../../base-command.js";
 
@@ -29,12 +29,7 @@ Goes through the running mount / serve / enrich --daemon when there is one, othe
     else if (f.artist !== undefined && f.album !== undefined)
       target = { case: "albumSelector", value: create(AlbumSelectorSchema, { artist: f.artist, album: f.album }) };
     else this.error("give --file PATH, --file-id N, or --artist and --album", { exit: 2 });
-    const config = this.musicfsConfig;
-    const conn = await openControlClient({
-      listen: config.control.listen,
-      token: config.control.token,
-      open: () => ({ lib: this.openLibrary(), log: this.logger }),
-    });
+    const conn = await this.openControl();
     try {
       const res = await conn.client.clearOverride({ target }).catch((err: unknown) => Promise.reject(controlCallError(err)));
       const fileIds = res.fileIds.map(Number);

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { AlbumSelectorSchema, controlCallError, create, openControlClient, type UpdateMetadataRequest } from "@musicfs/rpc";
+import { AlbumSelectorSchema, controlCallError, create, type UpdateMetadataRequest } from "@musicfs/rpc";
 import { Flags } from "@oclif/core";
 import { BaseCommand } from "../../base-command.js";
 
@@ -75,12 +75,7 @@ watchers see the change), otherwise writes the database directly. An empty value
       totalTracks: f["total-tracks"],
       totalDiscs: f["total-discs"],
     };
-    const config = this.musicfsConfig;
-    const conn = await openControlClient({
-      listen: config.control.listen,
-      token: config.control.token,
-      open: () => ({ lib: this.openLibrary(), log: this.logger }),
-    });
+    const conn = await this.openControl();
     try {
       const res = await conn.client.updateMetadata(request).catch((err: unknown) => Promise.reject(controlCallError(err)));
       const fileIds = res.fileIds.map(Number);

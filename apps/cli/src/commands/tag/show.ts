@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { controlCallError, EnrichmentSource, FileMetadataSchema, openControlClient, toJson } from "@musicfs/rpc";
+import { controlCallError, EnrichmentSource, FileMetadataSchema, toJson } from "@musicfs/rpc";
 import { Args, Flags } from "@oclif/core";
 import { BaseCommand } from "../../base-command.js";
 import { formatTime } from "../../format.js";
@@ -22,12 +22,7 @@ otherwise reads the database. PATH is the file's path in the scanned library.`;
     const { path } = this.args;
     const fileId = this.flags["file-id"];
     if (!path && fileId === undefined) this.error("give PATH or --file-id", { exit: 2 });
-    const config = this.musicfsConfig;
-    const conn = await openControlClient({
-      listen: config.control.listen,
-      token: config.control.token,
-      open: () => ({ lib: this.openLibrary(), log: this.logger }),
-    });
+    const conn = await this.openControl();
     try {
       const { metadata } = await conn.client
         .getMetadata({
