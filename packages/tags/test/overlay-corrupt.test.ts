@@ -1,10 +1,10 @@
 import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isMusicfsError } from "@musicfs/core";
+import { isMusicfsError, seededRandom } from "@musicfs/core";
 import { buildOverlay, type OverlayFormat, type OverlayLayout } from "@musicfs/tags";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeBareMp3, makeCover, makeFlac, mutagen, seededRandom } from "./overlay-fixtures.js";
+import { makeBareMp3, makeCover, makeFlac, mutagen } from "./overlay-fixtures.js";
 
 let dir: string;
 const origins: Record<OverlayFormat, string> = { flac: "", mp3: "" };

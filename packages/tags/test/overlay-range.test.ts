@@ -1,9 +1,10 @@
 import { copyFile, mkdtemp, open, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { seededRandom } from "@musicfs/core";
 import { buildOverlay, type OverlayLayout, readOverlayInto, readOverlayRange } from "@musicfs/tags";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeBareMp3, makeCover, mutagen, seededRandom } from "./overlay-fixtures.js";
+import { makeBareMp3, makeCover, mutagen } from "./overlay-fixtures.js";
 
 let dir: string;
 let origin: string;
