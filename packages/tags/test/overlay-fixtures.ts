@@ -2,7 +2,6 @@ import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { seededRandom } from "@musicfs/core";
 
 const execFileAsync = promisify(execFile);
 
