@@ -139,6 +139,30 @@ describe("scan, enrich, mount", () => {
     expect((await readFile(origin)).includes(Buffer.from("Orchestrated"))).toBe(false);
   }, 60_000);
 
+  it("serves Prometheus metrics: the design's enrichment metrics, FUSE and scan counters", async () => {
+    const text = await (await fetch(`${controlUrl}/metrics`)).text();
+    const value = (name: string) =>
+      Number(text.match(new RegExp(`^${name.replace(/[{}]/g, "\\$&")} (\\d+(?:\\.\\d+)?)$`, "m"))?.[1] ?? Number.NaN);
+    for (const metric of [
+      "enrichment_queue_depth",
+      "enrichment_queue_drops_total",
+      "enrichment_inflight_albums",
+      "enrichment_lookups_total",
+      "enrichment_hits_total",
+      "enrichment_misses_total",
+      "enrichment_errors_total",
+      "enrichment_skipped_total",
+      "enrichment_latency_ms",
+    ]) {
+      expect(text).toContain(`# TYPE ${metric} `);
+    }
+    expect(value('musicfs_fuse_operations_total{op="read"}')).toBeGreaterThan(0);
+    expect(value('musicfs_fuse_operations_total{op="getattr"}')).toBeGreaterThan(0);
+    expect(value("musicfs_fuse_bytes_served_total")).toBeGreaterThan(0);
+    expect(value("musicfs_library_files")).toBe(sample.albums.reduce((n, a) => n + a.tracks.length, 0));
+    expect(value('musicfs_last_scan_files{outcome="added"}')).toBe(value("musicfs_library_files"));
+  });
+
   it("unmounts on SIGTERM", async () => {
     const exited = new Promise<number | null>((resolve) => mount?.on("exit", resolve));
     mount?.kill("SIGTERM");

@@ -31,6 +31,7 @@ export interface MountOptions {
 export interface MountStats extends ViewStats {
   mountpoint: string;
   mountMs: number;
+  fuse: FuseCounters;
 }
 
 export interface MountedLibrary {
@@ -72,16 +73,33 @@ function releaseNativeHandle(fuse: Fuse): void {
   binding.fuse_native_unmount(fuse.mnt, (fuse as unknown as { _thread: unknown })._thread);
 }
 
-function fuseOps(view: LibraryView, log: Logger): FuseOps {
+/** FUSE operation counters: plain integers on the hot path, read by /metrics at scrape time. */
+export interface FuseCounters {
+  operations: Record<string, number>;
+  errors: Record<string, number>;
+  bytesServed: number;
+}
+
+function fuseOps(view: LibraryView, log: Logger, counters: FuseCounters): FuseOps {
+  const ops = counters.operations;
+  const count = (op: string) => {
+    ops[op] = (ops[op] ?? 0) + 1;
+  };
   const answer = (op: string, path: string, err: unknown): number => {
+    counters.errors[op] = (counters.errors[op] ?? 0) + 1;
     const errno = toErrno(err);
     if (errno === Errno.EIO) log.warn({ op, path, err: describeError(err) }, "FUSE operation failed");
     else log.trace({ op, path, errno }, "FUSE operation refused");
     return errno;
   };
-  const readOnly = (cb: (code: number) => void) => cb(Errno.EROFS);
+  const readOnly = (cb: (code: number) => void) => {
+    count("write");
+    counters.errors.write = (counters.errors.write ?? 0) + 1;
+    cb(Errno.EROFS);
+  };
   return {
     getattr(path, cb) {
+      count("getattr");
       let st: ReturnType<LibraryView["getattr"]>;
       try {
         st = view.getattr(path);
@@ -95,6 +113,7 @@ function fuseOps(view: LibraryView, log: Logger): FuseOps {
       );
     },
     readdir(path, cb) {
+      count("readdir");
       try {
         cb(0, view.readdir(path));
       } catch (err) {
@@ -102,24 +121,31 @@ function fuseOps(view: LibraryView, log: Logger): FuseOps {
       }
     },
     open(path, flags, cb) {
+      count("open");
       view.open(path, flags).then(
         (fh) => cb(0, fh),
         (err) => cb(answer("open", path, err)),
       );
     },
     read(path, fh, buf, len, pos, cb) {
+      count("read");
       view.read(fh, buf, len, pos).then(
-        (n) => cb(n),
+        (n) => {
+          counters.bytesServed += n;
+          cb(n);
+        },
         (err) => cb(answer("read", path, err)),
       );
     },
     release(path, fh, cb) {
+      count("release");
       view.release(fh).then(
         () => cb(0),
         (err) => cb(answer("release", path, err)),
       );
     },
     getxattr(path, name, _position, cb) {
+      count("getxattr");
       try {
         // null: fuse-native answers ENODATA.
         cb(0, view.xattrs(path).get(name) ?? null);
@@ -128,6 +154,7 @@ function fuseOps(view: LibraryView, log: Logger): FuseOps {
       }
     },
     listxattr(path, cb) {
+      count("listxattr");
       try {
         cb(0, [...view.xattrs(path).keys()]);
       } catch (err) {
@@ -135,6 +162,7 @@ function fuseOps(view: LibraryView, log: Logger): FuseOps {
       }
     },
     statfs(_path, cb) {
+      count("statfs");
       const files = view.stats().files;
       // ST_RDONLY; no free space: nothing can be written.
       cb(0, { bsize: 4096, frsize: 4096, blocks: 0, bfree: 0, bavail: 0, files, ffree: 0, favail: 0, fsid: 0, flag: 1, namemax: 255 });
@@ -182,7 +210,8 @@ export async function mountLibrary(deps: MountDeps, mountpoint: string, opts: Mo
   view.load();
   log.info({ files: view.stats().files, ms: Math.round(view.stats().loadMs) }, "tree built");
 
-  const fuse = new MusicfsFuse(path, fuseOps(view, log), {
+  const fuseCounters: FuseCounters = { operations: {}, errors: {}, bytesServed: 0 };
+  const fuse = new MusicfsFuse(path, fuseOps(view, log, fuseCounters), {
     allowOther: opts.allowOther ?? cfg.allow_other,
     autoCache: true,
     attrTimeout: ATTR_TIMEOUT_S,
@@ -251,7 +280,7 @@ export async function mountLibrary(deps: MountDeps, mountpoint: string, opts: Mo
     view,
     unmount,
     refresh,
-    stats: () => ({ ...view.stats(), mountpoint: path, mountMs }),
+    stats: () => ({ ...view.stats(), mountpoint: path, mountMs, fuse: fuseCounters }),
     closed,
   };
 }

@@ -126,4 +126,22 @@ describe("lazy enrichment through the mount (design §4.3.6)", () => {
     ]);
     expect(attr.stdout.trim()).toBe("provider");
   });
+
+  it("never waits on the network: with metadata-agregator hanging, ls -R and reads complete", async () => {
+    server.setBehaviour({ hang: true });
+    try {
+      const before = server.callCount();
+      // Abbey Road is not enriched yet: listing and reading it queues a lookup that never answers.
+      const tree = await run("ls", ["-R", mnt]);
+      expect(tree.stdout).toContain("Abbey Road");
+      const abbey = "Artists/The Beatles/1969 - Abbey Road";
+      for (const track of ["01 Track 1.flac", "02 Track 2.flac", "03 Track 3.flac"]) {
+        expect((await catBytes(join(mnt, abbey, track))).length).toBeGreaterThan(0);
+      }
+      await eventually(async () => server.callCount() > before);
+      expect(server.calls().at(-1)?.query).toBe("Abbey Road");
+    } finally {
+      server.setBehaviour({ hang: false });
+    }
+  });
 });

@@ -1,4 +1,5 @@
 export { embeddedTagValues } from "./ingest.js";
+export { registerScanMetrics } from "./metrics.js";
 export { rereadFile } from "./reread.js";
 export * from "./scan.js";
 export { extensionOf, type WalkEntry, walkAudioFiles } from "./walk.js";

@@ -67,15 +67,19 @@ export function createParserPool(threads = defaultParserThreads()): ParserPool {
   };
   let closing = false;
   const workers: (Worker | null)[] = [];
-  for (let i = 0; i < threads; i++) {
-    load.push(0);
-    respawns.push(0);
-    workers.push(spawn(i));
-  }
+  // Started on the first parse: an unchanged re-scan parses nothing and never pays for loading them.
+  const startWorkers = () => {
+    for (let i = 0; i < threads; i++) {
+      load.push(0);
+      respawns.push(0);
+      workers.push(spawn(i));
+    }
+  };
 
   return {
     threads,
     read(path) {
+      if (workers.length === 0) startWorkers();
       let index = -1;
       for (let i = 0; i < load.length; i++) if (workers[i] && (index < 0 || load[i]! < load[index]!)) index = i;
       const worker = index >= 0 ? workers[index] : null;

@@ -13,7 +13,7 @@ import {
 import { open } from "node:fs/promises";
 import { promisify } from "node:util";
 import { describeError, MusicfsError } from "@musicfs/core";
-import { CouldNotDetermineFileTypeError, type IAudioMetadata, parseFromTokenizer, UnsupportedFileTypeError } from "music-metadata";
+import type { IAudioMetadata } from "music-metadata";
 import { BlockCacheTokenizer, type FileSource } from "./block-tokenizer.js";
 import { detectEmbeddedPicture } from "./picture.js";
 import { type SanitizeIssue, sanitizeTagValue } from "./sanitize.js";
@@ -221,7 +221,18 @@ export async function readAudioFile(path: Buffer | string, opts: { headBytes?: n
 
 const PARSE_OPTIONS = { skipCovers: true, duration: false } as const;
 
+// music-metadata (and file-type under it) is many modules: loaded on the first parse, so processes that
+// never parse on this thread (the scan's main thread, status, mount) don't read them from disk at start-up.
+let musicMetadata: Promise<typeof import("music-metadata")> | undefined;
+const loadMusicMetadata = () => {
+  musicMetadata ??= import("music-metadata");
+  return musicMetadata;
+};
+
 async function parseWithFallback(tokenizer: BlockCacheTokenizer, path: Buffer | string): Promise<IAudioMetadata> {
+  const mm = await loadMusicMetadata();
+  const { parseFromTokenizer, CouldNotDetermineFileTypeError, UnsupportedFileTypeError } = mm;
+  const classifyParseError = (err: unknown) => classifyError(err, mm);
   try {
     return await parseFromTokenizer(tokenizer, PARSE_OPTIONS);
   } catch (err) {
@@ -240,10 +251,10 @@ async function parseWithFallback(tokenizer: BlockCacheTokenizer, path: Buffer | 
   }
 }
 
-function classifyParseError(err: unknown): MusicfsError {
+function classifyError(err: unknown, mm: typeof import("music-metadata")): MusicfsError {
   if (err instanceof MusicfsError) return err;
   const message = describeError(err);
-  if (err instanceof CouldNotDetermineFileTypeError || err instanceof UnsupportedFileTypeError) {
+  if (err instanceof mm.CouldNotDetermineFileTypeError || err instanceof mm.UnsupportedFileTypeError) {
     return fail("UNSUPPORTED_FORMAT", `not a recognised audio format (${message})`, err);
   }
   if ((err as Error)?.name === "EndOfStreamError" || /end.of.stream|unexpected end/i.test(message)) {

@@ -11,6 +11,7 @@ import {
   type RunLock,
   serveMetrics,
 } from "@musicfs/enrich";
+import { registerScanMetrics } from "@musicfs/scan";
 import { Flags } from "@oclif/core";
 import { Listr } from "listr2";
 import { BaseCommand } from "../base-command.js";
@@ -237,6 +238,7 @@ Exit codes: 0 done, 1 some albums failed, 2 usage or config error (including enr
     let server: Awaited<ReturnType<typeof serveMetrics>> | undefined;
     let control: Awaited<ReturnType<typeof this.startControlApi>>;
     try {
+      registerScanMetrics(metrics.registry, lib);
       server = await serveMetrics(metrics.registry, this.flags["metrics-listen"] ?? cfg.metrics_listen);
       control = await this.startControlApi({ lib, enrichment: service, provider: cfg, metricsRegistry: metrics.registry });
       service.events.on("album", (o: AlbumOutcome) =>

@@ -1,7 +1,9 @@
 import { MusicfsError, systemClock } from "@musicfs/core";
 import { createEnrichmentService, createProvider, type EnrichmentService } from "@musicfs/enrich";
-import { type LazyEnricher, mountLibrary } from "@musicfs/fs";
+import { type LazyEnricher, mountLibrary, registerMountMetrics } from "@musicfs/fs";
+import { registerScanMetrics } from "@musicfs/scan";
 import { Args, Flags } from "@oclif/core";
+import { Registry } from "prom-client";
 import { BaseCommand } from "../base-command.js";
 
 export default class Mount extends BaseCommand<typeof Mount> {
@@ -70,13 +72,17 @@ Exit codes: 0 unmounted cleanly, 2 usage or config error, 3 database error, 6 mo
       enrichment.events.on("fileModified", () => mounted.refresh());
       enrichment.start();
     }
+    // /metrics: the design's enrichment metrics (when enabled) plus FUSE and scan figures.
+    const registry = enrichment?.metrics.registry ?? new Registry();
+    registerMountMetrics(registry, () => mounted.stats());
+    registerScanMetrics(registry, lib);
     let control: Awaited<ReturnType<typeof this.startControlApi>>;
     try {
       control = await this.startControlApi({
         lib,
         enrichment,
         provider: config.metadata_provider,
-        metricsRegistry: enrichment?.metrics.registry,
+        metricsRegistry: registry,
         resolveVirtualPath: (path) => mounted.view.fileIdAt(path),
       });
     } catch (err) {
