@@ -11,7 +11,7 @@ import {
   resolveDbPath,
 } from "@musicfs/core";
 import { type Library, openLibrary } from "@musicfs/db";
-import { type ControlServer, openControlClient, startControlServer } from "@musicfs/rpc";
+import type { ControlConnection, ControlServer, startControlServer } from "@musicfs/rpc";
 import { Command, Errors, Flags, type Interfaces } from "@oclif/core";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 
@@ -91,6 +91,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    */
   protected async startControlApi(deps: Omit<ControlDeps, "log">): Promise<ControlServer | undefined> {
     const { listen, token } = this.musicfsConfig.control;
+    // @musicfs/rpc (Connect, protobuf) loads only in commands that serve or call the control API.
+    const { startControlServer } = await import("@musicfs/rpc");
     try {
       return await startControlServer({ ...deps, log: this.logger }, { listen, token });
     } catch (err) {
@@ -101,8 +103,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /** The control API of a running mount/daemon if one answers on [control] listen, else the same service on the database. */
-  protected openControl(): ReturnType<typeof openControlClient> {
+  protected async openControl(): Promise<ControlConnection> {
     const { listen, token } = this.musicfsConfig.control;
+    const { openControlClient } = await import("@musicfs/rpc");
     return openControlClient({ listen, token, open: () => ({ lib: this.openLibrary(), log: this.logger }) });
   }
 

@@ -1,5 +1,4 @@
 export { embeddedTagValues } from "./ingest.js";
-export { registerScanMetrics } from "./metrics.js";
 export { rereadFile } from "./reread.js";
 export * from "./scan.js";
 export { extensionOf, type WalkEntry, walkAudioFiles } from "./walk.js";

@@ -11,7 +11,7 @@ import {
   type RunLock,
   serveMetrics,
 } from "@musicfs/enrich";
-import { registerScanMetrics } from "@musicfs/scan";
+import { registerScanMetrics } from "@musicfs/scan/metrics";
 import { Flags } from "@oclif/core";
 import { Listr } from "listr2";
 import { BaseCommand } from "../base-command.js";

@@ -1,7 +1,7 @@
 import { MusicfsError, systemClock } from "@musicfs/core";
 import { createEnrichmentService, createProvider, type EnrichmentService } from "@musicfs/enrich";
 import { type LazyEnricher, mountLibrary, registerMountMetrics } from "@musicfs/fs";
-import { registerScanMetrics } from "@musicfs/scan";
+import { registerScanMetrics } from "@musicfs/scan/metrics";
 import { Args, Flags } from "@oclif/core";
 import { Registry } from "prom-client";
 import { BaseCommand } from "../base-command.js";
