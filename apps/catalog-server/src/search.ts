@@ -29,11 +29,57 @@ export function searchCatalog(
 ): ScoredAlbum[] {
   const want = limit === 0 ? DEFAULT_LIMIT : Math.min(limit, MAX_LIMIT);
   const q = { title: features(query), artist: features(artist) };
-  return catalog
-    .map((album) => ({ album, score: scoreFeatures(albumFeatures(album), q) }))
-    .filter((s) => s.score >= minScore && s.score > 0)
-    .sort((a, b) => b.score - a.score || a.album.title.localeCompare(b.album.title) || a.album.id.localeCompare(b.album.id))
-    .slice(0, want);
+  // Like a search engine: retrieve albums sharing a word with the query, then score them. When that
+  // finds fewer than `want`, fall back to scoring everything, so misspelt queries still get fuzzy guesses.
+  const candidates = candidatesOf(catalog, q);
+  const found = topScored(candidates ?? catalog, q, want, minScore);
+  return candidates && found.length < want ? topScored(catalog, q, want, minScore) : found;
+}
+
+/** The best `want` albums by score, kept while scanning: sorting every album that passes would cost more than scoring. */
+function topScored(albums: Iterable<Album>, q: { title: Features; artist: Features }, want: number, minScore: number): ScoredAlbum[] {
+  const best: ScoredAlbum[] = [];
+  for (const album of albums) {
+    const score = scoreFeatures(albumFeatures(album), q);
+    if (score < minScore || score <= 0) continue;
+    const candidate = { album, score };
+    if (best.length === want && compareScored(candidate, best[want - 1]!) >= 0) continue;
+    let i = best.length;
+    while (i > 0 && compareScored(candidate, best[i - 1]!) < 0) i--;
+    best.splice(i, 0, candidate);
+    if (best.length > want) best.pop();
+  }
+  return best;
+}
+
+const wordIndexes = new WeakMap<readonly Album[], Map<string, Album[]>>();
+
+/** Albums whose title or artists share a word with the query's title or artist; undefined if the query has none. */
+function candidatesOf(catalog: readonly Album[], q: { title: Features; artist: Features }): Set<Album> | undefined {
+  const words = [...q.title.normalized.split(" "), ...q.artist.normalized.split(" ")].filter((w) => w !== "");
+  if (words.length === 0) return undefined;
+  let index = wordIndexes.get(catalog);
+  if (!index) {
+    index = new Map();
+    for (const album of catalog) {
+      const f = albumFeatures(album);
+      for (const word of new Set([...f.title.normalized.split(" "), ...f.names.flatMap((n) => n.normalized.split(" "))])) {
+        if (word === "") continue;
+        const list = index.get(word);
+        if (list) list.push(album);
+        else index.set(word, [album]);
+      }
+    }
+    wordIndexes.set(catalog, index);
+  }
+  const out = new Set<Album>();
+  for (const word of words) for (const album of index.get(word) ?? []) out.add(album);
+  return out;
+}
+
+/** Higher score first; ties by title, then id, so results are stable. */
+function compareScored(a: ScoredAlbum, b: ScoredAlbum): number {
+  return b.score - a.score || a.album.title.localeCompare(b.album.title) || a.album.id.localeCompare(b.album.id);
 }
 
 /** 0-100: how well an album matches a title query and an artist name (an empty artist scores on the title alone). */

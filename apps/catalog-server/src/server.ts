@@ -163,6 +163,8 @@ export async function startCatalogServer(opts: CatalogServerOptions = {}): Promi
   const server =
     opts.tls === undefined ? http2.createServer(handler) : http2.createSecureServer({ cert: opts.tls.cert, key: opts.tls.key }, handler);
   const sessions = new Set<http2.Http2Session>();
+  // Small gRPC frames on loopback: without TCP_NODELAY, Nagle + delayed ACKs stall concurrent calls.
+  server.on("connection", (socket: import("node:net").Socket) => socket.setNoDelay(true));
   server.on("session", (session) => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
