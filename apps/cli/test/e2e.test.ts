@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -7,7 +7,7 @@ import { type CatalogServer, startCatalogServer } from "@musicfs/catalog-server"
 import { createControlTransport, createMusicfsClient } from "@musicfs/rpc";
 import { generateSampleLibrary, readTagsIndependently, runTool, type SampleLibrary } from "@musicfs/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, musicfs } from "./cli.js";
+import { musicfs, startMusicfs } from "./cli.js";
 
 // The whole product as a user runs it: scan, enrich against a metadata-agregator, mount, and read the
 // files back with an independent reader; then an orchestrator's write shows up through the same mount.
@@ -63,23 +63,10 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-function startMount(): Promise<void> {
-  return new Promise((resolve, reject) => {
-    mount = spawn(process.execPath, [CLI, "mount", mnt, "--config", configFile], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`mount not ready: ${out}`)), 30_000);
-    mount.stdout?.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (out.includes("mounted ")) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    mount.stderr?.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    mount.on("exit", (code) => reject(new Error(`mount exited ${code}: ${out}`)));
-  });
+async function startMount(): Promise<void> {
+  const running = startMusicfs(["mount", mnt, "--config", configFile]);
+  mount = running.child;
+  await running.waitFor(/mounted /);
 }
 
 describe("scan, enrich, mount", () => {

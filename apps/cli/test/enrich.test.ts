@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,7 +5,7 @@ import { type CatalogServer, startCatalogServer } from "@musicfs/catalog-server"
 import { openLibrary } from "@musicfs/db";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { addAlbum, CATALOG } from "../../../packages/enrich/test/helpers.js";
-import { CLI, musicfs } from "./cli.js";
+import { musicfs, startMusicfs } from "./cli.js";
 
 let work: string;
 let server: CatalogServer;
@@ -125,30 +124,25 @@ describe("musicfs enrich", () => {
   it("--daemon picks up albums added by a scan, serves metrics, and drains on SIGTERM", async () => {
     const db = makeDb([]);
     const cfg = await config(server.url);
-    const child = spawn(
-      process.execPath,
-      [CLI, "enrich", "--daemon", "--config", cfg, "--db", db, "--metrics-listen", "127.0.0.1:0", "--poll-interval", "50"],
-      {
-        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", XDG_CONFIG_HOME: "/nonexistent" },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    const daemon = startMusicfs([
+      "enrich",
+      "--daemon",
+      "--config",
+      cfg,
+      "--db",
+      db,
+      "--metrics-listen",
+      "127.0.0.1:0",
+      "--poll-interval",
+      "50",
+    ]);
+    const { child, exited } = daemon;
+    const waitFor = async (cond: () => boolean, what: string) => {
+      for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 20));
+      if (!cond()) throw new Error(`timed out waiting for ${what}\n${daemon.output().stderr}`);
+    };
     try {
-      const waitFor = async (cond: () => boolean, what: string) => {
-        for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 20));
-        if (!cond()) throw new Error(`timed out waiting for ${what}\n${stdout}\n${stderr}`);
-      };
-      await waitFor(() => /metrics at (\S+)/.test(stdout), "daemon start");
-      const url = /metrics at (\S+)/.exec(stdout)![1]!;
+      const url = (await daemon.waitFor(/metrics at (\S+)/))[1]!;
 
       // A scan adds an album: the daemon enriches it without being asked.
       const lib = openLibrary(db);
@@ -169,7 +163,7 @@ describe("musicfs enrich", () => {
       expect(await exited).toBe(0);
       expect(enriched()).toBe(8);
       lib.close();
-      expect(stdout).toContain("stopped");
+      expect(daemon.output().stdout).toContain("stopped");
     } finally {
       child.kill("SIGKILL");
     }
