@@ -1,3 +1,4 @@
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { lstat, realpath, stat } from "node:fs/promises";
 import { type Clock, DEFAULT_AUDIO_EXTENSIONS, describeError, type Logger, MusicfsError, silentLogger, systemClock } from "@musicfs/core";
 import type { Library } from "@musicfs/db";
@@ -92,6 +93,27 @@ function beginScan(lib: Library, clock: Clock, roots: string[]): number {
     .immediate();
 }
 
+/**
+ * Reads the library database once, sequentially, so the page cache holds it: a re-scan looks every
+ * file up by path, and on a cold cache those random page reads cost more than the walk itself.
+ */
+function prefetchDatabase(lib: Library): void {
+  if (lib.path === ":memory:") return;
+  const chunk = Buffer.allocUnsafe(1 << 20);
+  for (const file of [lib.path, `${lib.path}-wal`]) {
+    let fd: number | undefined;
+    try {
+      fd = openSync(file, "r");
+      if (fstatSync(fd).size > 512 * 1024 * 1024) continue; // a huge library: let SQLite read what it needs
+      while (readSync(fd, chunk, 0, chunk.length, null) > 0);
+    } catch {
+      // Only an optimisation: a missing WAL file or a read error changes nothing.
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+}
+
 async function resolveRoot(root: string): Promise<string> {
   let real: string;
   try {
@@ -127,6 +149,7 @@ export async function scanLibrary(deps: ScanDeps, opts: ScanOptions): Promise<Sc
   const roots = [];
   for (const r of opts.roots) roots.push(await resolveRoot(r));
 
+  prefetchDatabase(lib);
   const scanId = dryRun ? -1 : beginScan(lib, clock, roots);
   const pool = createParserPool(dryRun ? 0 : (opts.threads ?? defaultParserThreads()));
   const ingest = createIngester(lib, clock, scanId);
