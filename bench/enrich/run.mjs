@@ -174,7 +174,7 @@ try {
     );
   }
 } finally {
-  rmSync(work, { recursive: true, force: true });
+  if (!process.env.KEEP_BENCH) rmSync(work, { recursive: true, force: true });
 }
 
 const at8 = results.find((r) => r.concurrency === 8);
