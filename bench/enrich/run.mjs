@@ -174,6 +174,7 @@ try {
     );
   }
 } finally {
+  // biome-ignore lint/suspicious/noUndeclaredEnvVars: a bench run by hand, never a turbo task
   if (!process.env.KEEP_BENCH) rmSync(work, { recursive: true, force: true });
 }
 
