@@ -1,4 +1,4 @@
-import type { EnrichmentSource, Library } from "@musicfs/db";
+import { dataVersion, type EnrichmentSource, type Library } from "@musicfs/db";
 import type { OverlayFormat } from "@musicfs/tags";
 import type { LayoutInput } from "./layout.js";
 import { originExtension } from "./layout.js";
@@ -186,7 +186,7 @@ export function createCatalog(lib: Library) {
      * Moves whenever the database may have changed: data_version for other connections' commits,
      * total_changes() for this connection's own (an enrichment worker in the mount process).
      */
-    changeToken: () => `${lib.sqlite.pragma("data_version", { simple: true })}:${totalChanges.get()}`,
+    changeToken: () => `${dataVersion(lib)}:${totalChanges.get()}`,
   };
 }
 

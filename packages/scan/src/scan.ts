@@ -104,7 +104,7 @@ function prefetchDatabase(lib: Library): void {
     let fd: number | undefined;
     try {
       fd = openSync(file, "r");
-      if (fstatSync(fd).size > 512 * 1024 * 1024) continue; // a huge library: let SQLite read what it needs
+      if (fstatSync(fd).size > 128 * 1024 * 1024) continue; // a huge library: let SQLite read only what it needs
       while (readSync(fd, chunk, 0, chunk.length, null) > 0);
     } catch {
       // Only an optimisation: a missing WAL file or a read error changes nothing.
