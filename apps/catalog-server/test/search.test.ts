@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { type CatalogServer, DEFAULT_LIMIT, startCatalogServer } from "@musicfs/catalog-server";
+import { type CatalogServer, catalogFromInits, DEFAULT_LIMIT, searchCatalog, startCatalogServer } from "@musicfs/catalog-server";
 import { type AgregatorTransport, Code, ConnectError, createAgregatorClient, createAgregatorTransport } from "@musicfs/rpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -119,5 +119,35 @@ describe("catalog-server SearchAlbums", () => {
       t.close();
       await local.close();
     }
+  });
+});
+
+describe("searchCatalog on a large catalog", () => {
+  // 2,000 albums where "album", "artist" and the colour words are in hundreds of albums: stop words to the index.
+  const colours = ["Blue", "Red", "Green", "Gold"];
+  const catalog = catalogFromInits(
+    Array.from({ length: 2000 }, (_, i) => ({
+      id: `rg-${i}`,
+      title: `Album ${i} ${colours[i % 4]}`,
+      artists: [{ name: `Artist ${i % 250}` }],
+    })),
+  );
+
+  it("finds the exact album through its rare words, ranked like a full scan", () => {
+    const found = searchCatalog(catalog, "Album 1234 Green", "Artist 234", 5);
+    expect(found[0]).toMatchObject({ album: { id: "rg-1234" }, score: 100 });
+    // The other results are the artist's other albums, as a scan of the whole catalog ranks them.
+    expect(found.slice(1).every((r) => r.album.artists[0]?.name === "Artist 234")).toBe(true);
+  });
+
+  it("widens to every album sharing a common word when the rare words find too few", () => {
+    const found = searchCatalog(catalog, "Album Blue", "", 5);
+    expect(found).toHaveLength(5);
+    expect(found.every((r) => r.album.title.endsWith("Blue"))).toBe(true);
+  });
+
+  it("still answers a misspelt query with fuzzy guesses from the whole catalog", () => {
+    const found = searchCatalog(catalog, "Albmu 1234 Gren", "Artsit 234", 5);
+    expect(found.map((r) => r.album.id)).toContain("rg-1234");
   });
 });
