@@ -67,6 +67,7 @@ async function startMount(): Promise<void> {
   const running = startMusicfs(["mount", mnt, "--config", configFile]);
   mount = running.child;
   await running.waitFor(/mounted /);
+  await running.waitFor(/serving control API at /);
 }
 
 describe("scan, enrich, mount", () => {

@@ -48,6 +48,8 @@ export interface MountedLibrary {
 
 // Kernel attribute/entry cache lifetime, seconds: short enough that a refresh shows within about a second.
 const ATTR_TIMEOUT_S = 1;
+// SQLite page cache of the mount's connection once the tree is built, KiB.
+const MOUNT_DB_CACHE_KIB = 4096;
 // About this often, check the mount is still there (someone may have run fusermount -u).
 const LIVENESS_MS = 1000;
 
@@ -209,6 +211,10 @@ export async function mountLibrary(deps: MountDeps, mountpoint: string, opts: Mo
   });
   view.load();
   log.info({ files: view.stats().files, ms: Math.round(view.stats().loadMs) }, "tree built");
+  // The load read every row once; from now on the mount's queries touch a few pages at a time. Give back
+  // the page cache SQLite filled (up to [db] cache_size, 32 MB) and keep it small.
+  deps.lib.sqlite.pragma(`cache_size = -${MOUNT_DB_CACHE_KIB}`);
+  deps.lib.sqlite.pragma("shrink_memory");
 
   const fuseCounters: FuseCounters = { operations: {}, errors: {}, bytesServed: 0 };
   const fuse = new MusicfsFuse(path, fuseOps(view, log, fuseCounters), {
