@@ -6,6 +6,7 @@ import { type OverlayLayout, readOverlayInto } from "@musicfs/tags";
 import { eq, sql } from "drizzle-orm";
 import { type Catalog, type CatalogRow, createCatalog, type LibraryFile, originPathOf, sameFile } from "./catalog.js";
 import { TreeLayout, VIEWS } from "./layout.js";
+import { OriginReadPolicy, readFullySync } from "./origin-fs.js";
 import { type FileMetadataRow, LruCache, type OverlayBuilder, readFully } from "./overlay.js";
 import { compileTemplate } from "./template.js";
 import { type DirNode, isDir, Tree } from "./tree.js";
@@ -36,6 +37,8 @@ export interface ViewOptions {
   enricher?: LazyEnricher | undefined;
   /** Absent: every file is served unmodified. */
   overlay?: OverlayBuilder | undefined;
+  /** "auto" (default): origins on local disks are read synchronously, others asynchronously; "async": always. */
+  originReads?: "auto" | "async";
 }
 
 /** What getattr answers; times in ms since the epoch. */
@@ -70,6 +73,8 @@ interface OpenHandle {
   origin: FileHandle;
   /** Pinned at open: the handle serves this version for its whole life even if enrichment lands. */
   layout: OverlayLayout | null;
+  /** The origin is on a local disk: read it without a thread-pool round trip (see OriginReadPolicy). */
+  syncReads: boolean;
 }
 
 interface ServedLayout {
@@ -125,6 +130,7 @@ export class LibraryView {
   private readonly building = new Map<string, Promise<ServedLayout>>();
   private readonly observed = new Map<number, Observed>();
   private readonly handles = new Map<number, OpenHandle>();
+  private readonly readPolicy = new OriginReadPolicy();
   /** Albums asked for since their files last changed: design §5.3, one lookup per album. */
   private readonly requested = new Set<string>();
   private nextHandle = 1;
@@ -398,8 +404,9 @@ export class LibraryView {
       if (st.size !== node.size || mtimeMs !== node.mtimeMs) this.observed.set(node.fileId, { size: st.size, mtimeMs });
       else this.observed.delete(node.fileId);
       const layout = node.overlay && this.opts.overlay ? (await this.servedLayout(node, origin)).layout : null;
+      const syncReads = this.opts.originReads !== "async" && (await this.readPolicy.syncReads(st.dev, originPathOf(node)));
       const fh = this.allocateHandle();
-      this.handles.set(fh, { file: node, origin, layout });
+      this.handles.set(fh, { file: node, origin, layout, syncReads });
       return fh;
     } catch (err) {
       await origin.close().catch(() => {});
@@ -420,6 +427,7 @@ export class LibraryView {
     const h = this.handles.get(fh);
     if (!h) throw new MusicfsError("INVALID_ARGUMENT", `bad file handle ${fh}`, { details: { errno: "EBADF" } });
     if (h.layout) return readOverlayInto(h.layout, h.origin, buf.length === length ? buf : buf.subarray(0, length), position);
+    if (h.syncReads) return readFullySync(h.origin.fd, buf, 0, length, position);
     return readFully(h.origin.fd, buf, 0, length, position);
   }
 
