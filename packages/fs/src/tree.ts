@@ -1,3 +1,4 @@
+import { CompactMap } from "./compact-map.js";
 import { collisionName } from "./naming.js";
 
 /** What the tree needs of a file: an id, and a key that orders files the same way on every mount. */
@@ -22,10 +23,10 @@ function compareFiles(a: TreeFile, b: TreeFile): number {
  * only on the claimants, never on the order they were added in.
  */
 export class DirNode<T extends TreeFile> {
-  // Maps are made on first use: most directories hold only files or only directories.
-  private dirMap: Map<string, DirNode<T>> | undefined;
+  // Made on first use: most directories hold only files or only directories.
+  private dirMap: CompactMap<DirNode<T>> | undefined;
   /** base name -> the file(s) that want it. A single claimant is stored bare to save memory. */
-  private claimMap: Map<string, T | T[]> | undefined;
+  private claimMap: CompactMap<T | T[]> | undefined;
   /** Names handed out to the claimants that lost their base name; undefined until resolved. */
   private renamed: Map<string, T> | null | undefined;
   private sorted: string[] | undefined;
@@ -38,13 +39,13 @@ export class DirNode<T extends TreeFile> {
     readonly pinned = false,
   ) {}
 
-  get dirs(): Map<string, DirNode<T>> {
-    this.dirMap ??= new Map();
+  get dirs(): CompactMap<DirNode<T>> {
+    this.dirMap ??= new CompactMap();
     return this.dirMap;
   }
 
-  get claims(): Map<string, T | T[]> {
-    this.claimMap ??= new Map();
+  get claims(): CompactMap<T | T[]> {
+    this.claimMap ??= new CompactMap();
     return this.claimMap;
   }
 
