@@ -212,7 +212,7 @@ export async function mountLibrary(deps: MountDeps, mountpoint: string, opts: Mo
   view.load();
   log.info({ files: view.stats().files, ms: Math.round(view.stats().loadMs) }, "tree built");
   // The load read every row once; from now on the mount's queries touch a few pages at a time. Give back
-  // the page cache SQLite filled (up to [db] cache_size, 32 MB) and keep it small.
+  // the page cache SQLite filled (up to the 32 MB openLibrary allows) and keep it small.
   deps.lib.sqlite.pragma(`cache_size = -${MOUNT_DB_CACHE_KIB}`);
   deps.lib.sqlite.pragma("shrink_memory");
 
