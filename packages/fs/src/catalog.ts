@@ -33,12 +33,19 @@ export function originPathOf(file: LibraryFile): Buffer | string {
 }
 
 // Columns of the catalog query, in order. Rows are read with .raw(): better-sqlite3 builds plain arrays
-// several times faster than objects, which matters for the 100,000 rows read at mount.
+// several times faster than objects, which matters for the 100,000 rows read at mount. Every cell costs
+// ~0.1 us to hand to JavaScript, and every string cell makes a string: the query asks only for what the
+// tree needs, lets SQLite answer NULL for the usual case (a file served as it is, named in UTF-8), and
+// leaves out the lookup columns unless lazy enrichment is on.
 const COLUMNS = `
   f.file_id, f.path_text, CASE WHEN CAST(f.path_text AS BLOB) = f.path THEN NULL ELSE f.path END, f.root, f.size, f.mtime_us,
-  f.format, f.parsed_at, m.title, m.artist, m.album, m.albumartist, m.track, m.track_total, m.disc, m.disc_total, m.year,
-  m.genres_json, CASE WHEN m.genres_json IS NULL OR m.genres_json = '[]' THEN m.genre END, m.label, m.compilation,
-  m.enrichment_source, m.enriched_at, m.enrichment_attempts, m.next_attempt_at, m.metadata_version, m.updated_at, m.album_key`;
+  f.parsed_at, CASE WHEN m.enrichment_source <> 'embedded' THEN m.enrichment_source END,
+  CASE WHEN m.enrichment_source <> 'embedded' THEN f.format END, m.title, m.artist, m.album, m.albumartist, m.track,
+  m.track_total, m.disc, m.disc_total, m.year, CASE WHEN m.genres_json <> '[]' THEN m.genres_json END,
+  CASE WHEN m.genres_json IS NULL OR m.genres_json = '[]' THEN m.genre END, m.label, m.compilation, m.metadata_version,
+  m.updated_at`;
+// Appended when lazy enrichment is on: what decides whether and under which album a file is looked up.
+const LOOKUP_COLUMNS = `, m.enriched_at IS NULL AND m.enrichment_source = 'embedded', m.enrichment_attempts, m.next_attempt_at, m.album_key`;
 
 type RawRow = [
   fileId: number,
@@ -47,8 +54,11 @@ type RawRow = [
   root: string,
   size: number,
   mtimeUs: number,
-  format: string | null,
   parsedAt: number,
+  /** NULL for 'embedded' (and files without metadata). */
+  enrichmentSource: EnrichmentSource | null,
+  /** files.format, only when the source is not 'embedded' (only then can there be an overlay). */
+  overlayFormat: string | null,
   title: string | null,
   artist: string | null,
   album: string | null,
@@ -62,13 +72,13 @@ type RawRow = [
   genre: string | null,
   label: string | null,
   compilation: number | null,
-  enrichmentSource: EnrichmentSource | null,
-  enrichedAt: number | null,
-  enrichmentAttempts: number | null,
-  nextAttemptAt: number | null,
   metadataVersion: number | null,
   updatedAt: number | null,
-  albumKey: string | null,
+  // With lookups only:
+  unenriched?: number | null,
+  enrichmentAttempts?: number | null,
+  nextAttemptAt?: number | null,
+  albumKey?: string | null,
 ];
 
 /** A row of the catalog: what the tree is laid out by plus what the mount keeps per file. */
@@ -87,8 +97,7 @@ export function overlayFormatOf(format: string | null, ext: string, source: Enri
   return null;
 }
 
-function parseGenres(json: string | null): string[] {
-  if (!json || json === "[]") return [];
+function parseGenres(json: string): string[] {
   try {
     const value: unknown = JSON.parse(json);
     if (Array.isArray(value)) return value.filter((g): g is string => typeof g === "string");
@@ -98,45 +107,68 @@ function parseGenres(json: string | null): string[] {
   return [];
 }
 
-function toCatalogRow(r: RawRow): CatalogRow {
-  const source = r[21] ?? "embedded";
-  const unenriched = source === "embedded" && r[22] === null;
-  const genres = parseGenres(r[17]);
-  return {
-    file: {
-      fileId: r[0],
-      sortKey: r[1],
-      rawPath: r[2],
-      size: r[4],
-      mtimeMs: Math.floor(r[5] / 1000),
-      parsedAt: r[7],
-      overlay: overlayFormatOf(r[6], originExtension(r[1]), source),
-      metadataVersion: r[25] ?? 0,
-      updatedAt: r[26] ?? 0,
-      enrichmentSource: source,
-      lookupKey: unenriched && r[9]?.trim() && r[10]?.trim() ? (r[27] ?? `${r[9]}\u001f${r[10]}`) : null,
-      enrichmentAttempts: r[23] ?? 0,
-      nextAttemptAt: r[24],
-      treeSlots: undefined,
-    },
-    layout: {
-      pathText: r[1],
-      root: r[3],
-      title: r[8],
-      artist: r[9],
-      album: r[10],
-      albumartist: r[11],
-      track: r[12],
-      trackTotal: r[13],
-      disc: r[14],
-      discTotal: r[15],
-      year: r[16],
-      genre: genres[0] ?? r[18],
-      genres: genres.length ? genres : r[18] ? [r[18]] : [],
-      label: r[19],
-      compilation: r[20] === 1,
-    },
-  };
+const NO_GENRES: readonly string[] = Object.freeze([]);
+
+/**
+ * Turns raw rows into CatalogRows. Rows of one album usually come one after another and repeat its
+ * values: those are shared with the previous row rather than kept once per file (the lookup key is held
+ * by every unenriched file for the life of the mount) or parsed again (genres).
+ */
+class RowDecoder {
+  private genresJson: string | null = null;
+  private genres: readonly string[] = NO_GENRES;
+  private lookupKey: string | null = null;
+
+  decode(r: RawRow): CatalogRow {
+    const source = r[7] ?? "embedded";
+    const json = r[18];
+    if (json !== this.genresJson) {
+      this.genresJson = json;
+      this.genres = json === null ? NO_GENRES : parseGenres(json);
+    }
+    const genres = this.genres.length ? this.genres : r[19] ? [r[19]] : NO_GENRES;
+    let lookupKey: string | null = null;
+    if (r[24] && r[10]?.trim() && r[11]?.trim()) {
+      lookupKey = r[27] ?? `${r[10]}\u001f${r[11]}`;
+      if (lookupKey === this.lookupKey) lookupKey = this.lookupKey;
+      else this.lookupKey = lookupKey;
+    }
+    return {
+      file: {
+        fileId: r[0],
+        sortKey: r[1],
+        rawPath: r[2],
+        size: r[4],
+        mtimeMs: Math.floor(r[5] / 1000),
+        parsedAt: r[6],
+        overlay: r[8] === null ? null : overlayFormatOf(r[8], originExtension(r[1]), source),
+        metadataVersion: r[22] ?? 0,
+        updatedAt: r[23] ?? 0,
+        enrichmentSource: source,
+        lookupKey,
+        enrichmentAttempts: r[25] ?? 0,
+        nextAttemptAt: r[26] ?? null,
+        treeSlots: undefined,
+      },
+      layout: {
+        pathText: r[1],
+        root: r[3],
+        title: r[9],
+        artist: r[10],
+        album: r[11],
+        albumartist: r[12],
+        track: r[13],
+        trackTotal: r[14],
+        disc: r[15],
+        discTotal: r[16],
+        year: r[17],
+        genre: genres[0] ?? null,
+        genres,
+        label: r[20],
+        compilation: r[21] === 1,
+      },
+    };
+  }
 }
 
 /** Whether two versions of a file differ in anything the mount shows. */
@@ -151,17 +183,21 @@ export function sameFile(a: LibraryFile, b: LibraryFile): boolean {
   );
 }
 
-/** The prepared queries the mount makes; none of them run per getattr. */
-export function createCatalog(lib: Library) {
+/**
+ * The prepared queries the mount makes; none of them run per getattr. With `lookups` (lazy enrichment
+ * on) files carry what decides whether they are looked up; without, their lookupKey is always null.
+ */
+export function createCatalog(lib: Library, opts: { lookups: boolean } = { lookups: true }) {
+  const columns = opts.lookups ? COLUMNS + LOOKUP_COLUMNS : COLUMNS;
   const from = "FROM files f LEFT JOIN file_metadata m ON m.file_id = f.file_id";
-  const all = lib.sqlite.prepare(`SELECT ${COLUMNS} ${from}`).raw();
+  const all = lib.sqlite.prepare(`SELECT ${columns} ${from}`).raw();
   const changed = lib.sqlite
     .prepare(
-      `SELECT ${COLUMNS} ${from} WHERE f.file_id IN (
+      `SELECT ${columns} ${from} WHERE f.file_id IN (
          SELECT file_id FROM file_metadata WHERE updated_at > ? UNION SELECT file_id FROM files WHERE parsed_at > ?)`,
     )
     .raw();
-  const one = lib.sqlite.prepare(`SELECT ${COLUMNS} ${from} WHERE f.file_id = ?`).raw();
+  const one = lib.sqlite.prepare(`SELECT ${columns} ${from} WHERE f.file_id = ?`).raw();
   const lookup = lib.sqlite.prepare<[number], { artist: string; album: string; albumartist: string | null; albumKey: string | null }>(
     "SELECT artist, album, albumartist, album_key AS albumKey FROM file_metadata WHERE file_id = ?",
   );
@@ -170,13 +206,16 @@ export function createCatalog(lib: Library) {
   const totalChanges = lib.sqlite.prepare<[], number>("SELECT total_changes()").pluck();
   return {
     *all(): Generator<CatalogRow> {
-      for (const r of all.iterate()) yield toCatalogRow(r as RawRow);
+      const decoder = new RowDecoder();
+      for (const r of all.iterate()) yield decoder.decode(r as RawRow);
     },
-    changedSince: (updatedAt: number, parsedAt: number): CatalogRow[] =>
-      changed.all(updatedAt, parsedAt).map((r) => toCatalogRow(r as RawRow)),
+    changedSince(updatedAt: number, parsedAt: number): CatalogRow[] {
+      const decoder = new RowDecoder();
+      return changed.all(updatedAt, parsedAt).map((r) => decoder.decode(r as RawRow));
+    },
     one(fileId: number): CatalogRow | undefined {
       const r = one.get(fileId);
-      return r ? toCatalogRow(r as RawRow) : undefined;
+      return r ? new RowDecoder().decode(r as RawRow) : undefined;
     },
     /** The names a lookup request carries, read when one is made (not kept per file in memory). */
     lookupNames: (fileId: number) => lookup.get(fileId),

@@ -1,5 +1,5 @@
 import { safeName } from "./naming.js";
-import { displayAlbumArtist, FIELD_FALLBACKS, type PathTemplate, type TrackTags, trackFields } from "./template.js";
+import { FIELD_FALLBACKS, type PathTemplate, type TemplateValues, type TrackTags, trackFields } from "./template.js";
 import type { DirNode, Tree, TreeFile } from "./tree.js";
 
 /** The top-level directories of the mount. */
@@ -49,37 +49,82 @@ export interface Placement {
   leaf: string;
 }
 
+/** Where Genres/, Labels/ and Years/ file a track: by album artist and album, under each of `facets`. */
+interface Facets {
+  albumArtist: string;
+  album: string;
+  /** [view, name, view, name, ...]: one Genres entry per genre, then Labels and Years when known. */
+  facets: string[];
+}
+
+function facetsOf(file: LayoutInput, values: TemplateValues): Facets {
+  const facets: string[] = [];
+  const genres = file.genres.length ? file.genres : file.genre ? [file.genre] : [];
+  for (let i = 0; i < genres.length; i++) {
+    const genre = genres[i]!;
+    // A genre listed twice is filed once.
+    if (genre.trim() && genres.indexOf(genre) === i) facets.push("Genres", genre);
+  }
+  if (values.label) facets.push("Labels", values.label);
+  if (values.year) facets.push("Years", values.year);
+  return { albumArtist: values.albumartist || FIELD_FALLBACKS.albumartist, album: values.album || FIELD_FALLBACKS.album, facets };
+}
+
+function sameFacets(a: Facets, b: Facets): boolean {
+  if (a.albumArtist !== b.albumArtist || a.album !== b.album || a.facets.length !== b.facets.length) return false;
+  for (let i = 0; i < a.facets.length; i++) if (a.facets[i] !== b.facets[i]) return false;
+  return true;
+}
+
+function facetKey(f: Facets, i: number): string {
+  return `${f.facets[i]}\u0000${f.facets[i + 1]}\u0000${f.albumArtist}\u0000${f.album}`;
+}
+
+function facetDirs(f: Facets, i: number): string[] {
+  return [f.facets[i]!, safeName(f.facets[i + 1]!), safeName(f.albumArtist), safeName(f.album)];
+}
+
+/** The facts about one file that every placement is computed from. */
+interface FileFacts {
+  values: TemplateValues;
+  leaf: string;
+  facets: Facets;
+  root: string;
+  /** The origin's parent directory (text). */
+  parent: string;
+  filesLeaf: string;
+}
+
+function factsOf(file: LayoutInput, template: PathTemplate): FileFacts {
+  const values = trackFields(file, originExtension(file.pathText), originStem(file.pathText));
+  const slash = file.pathText.lastIndexOf("/");
+  return {
+    values,
+    leaf: template.renderLeaf(values),
+    facets: facetsOf(file, values),
+    root: file.root,
+    parent: file.pathText.slice(0, Math.max(0, slash)),
+    filesLeaf: safeName(file.pathText.slice(slash + 1)),
+  };
+}
+
+function artistKey(values: TemplateValues, template: PathTemplate): string {
+  let key = "A";
+  for (const field of template.dirFields) key += `\u0000${values[field]}`;
+  return key;
+}
+
 /**
  * Every place a file appears: Artists/ by the template, Genres/<genre>/, Labels/<label>/ and Years/<year>/
  * by album artist and album (one per genre), and Files/ mirroring the origin under its root's name.
  */
 export function placementsOf(file: LayoutInput, template: PathTemplate): Placement[] {
-  const values = trackFields(file, originExtension(file.pathText), originStem(file.pathText));
-  const leaf = template.renderLeaf(values);
-  let artistKey = "A";
-  for (const field of template.dirFields) artistKey += `\u0000${values[field]}`;
-  const out: Placement[] = [{ key: artistKey, dirs: () => ["Artists", ...template.renderDirs(values)], leaf }];
-  const albumArtist = displayAlbumArtist(file) || FIELD_FALLBACKS.albumartist;
-  const album = values.album || FIELD_FALLBACKS.album;
-  const facet = (view: string, name: string) => ({
-    key: `${view}\u0000${name}\u0000${albumArtist}\u0000${album}`,
-    dirs: () => [view, safeName(name), safeName(albumArtist), safeName(album)],
-    leaf,
-  });
-  const genres = new Set<string>();
-  for (const genre of file.genres.length ? file.genres : file.genre ? [file.genre] : []) {
-    if (genre.trim()) genres.add(genre);
+  const { values, leaf, facets, root, parent, filesLeaf } = factsOf(file, template);
+  const out: Placement[] = [{ key: artistKey(values, template), dirs: () => ["Artists", ...template.renderDirs(values)], leaf }];
+  for (let i = 0; i < facets.facets.length; i += 2) {
+    out.push({ key: facetKey(facets, i), dirs: () => facetDirs(facets, i), leaf });
   }
-  for (const genre of genres) out.push(facet("Genres", genre));
-  if (values.label) out.push(facet("Labels", values.label));
-  if (values.year) out.push(facet("Years", values.year));
-  const slash = file.pathText.lastIndexOf("/");
-  const parent = file.pathText.slice(0, Math.max(0, slash));
-  out.push({
-    key: `F\u0000${file.root}\u0000${parent}`,
-    dirs: () => filesViewDirs(parent, file.root),
-    leaf: safeName(file.pathText.slice(slash + 1)),
-  });
+  out.push({ key: `F\u0000${root}\u0000${parent}`, dirs: () => filesViewDirs(parent, root), leaf: filesLeaf });
   return out;
 }
 
@@ -88,41 +133,83 @@ export function layoutPaths(file: LayoutInput, template: PathTemplate): string[]
   return placementsOf(file, template).map((p) => [...p.dirs(), p.leaf]);
 }
 
+/** The previous file of a bulk load and the directories it went to. */
+interface Previous<T extends TreeFile> {
+  facts: FileFacts;
+  artistDir: DirNode<T>;
+  facetDirs: DirNode<T>[];
+  filesDir: DirNode<T>;
+}
+
 /**
- * Places files in a tree. While a bulk load is under way directories are remembered by key, so
- * the thousands of files of one album or folder spell out and walk to their directory once.
+ * Places files in a tree. While a bulk load is under way directories are remembered: by key, so the
+ * files of one album or folder spell out and walk to their directory once; and the previous file's,
+ * so the next track of the same album (the usual order) reuses them without building a key at all.
  */
 export class TreeLayout<T extends TreeFile> {
   private dirCache: Map<string, DirNode<T>> | undefined;
+  private previous: Previous<T> | undefined;
 
   constructor(
     private readonly tree: Tree<T>,
     private readonly template: PathTemplate,
   ) {}
 
-  place(file: T, input: LayoutInput, now: number): void {
-    const placements = placementsOf(input, this.template);
-    const at: (DirNode<T> | string)[] = new Array(placements.length * 2);
-    for (let i = 0; i < placements.length; i++) {
-      const p = placements[i]!;
-      let dir = this.dirCache?.get(p.key);
-      if (!dir) {
-        dir = this.tree.ensureDir(p.dirs(), now);
-        this.dirCache?.set(p.key, dir);
-      }
-      at[2 * i] = dir;
-      at[2 * i + 1] = p.leaf;
+  private dir(key: string, dirs: () => string[], now: number): DirNode<T> {
+    let dir = this.dirCache?.get(key);
+    if (!dir) {
+      dir = this.tree.ensureDir(dirs(), now);
+      this.dirCache?.set(key, dir);
     }
+    return dir;
+  }
+
+  private sameArtistDir(a: TemplateValues, b: TemplateValues): boolean {
+    for (const field of this.template.dirFields) if (a[field] !== b[field]) return false;
+    return true;
+  }
+
+  place(file: T, input: LayoutInput, now: number): void {
+    const facts = factsOf(input, this.template);
+    const { values, leaf, facets, root, parent } = facts;
+    const prev = this.previous;
+    const artistDir =
+      prev && this.sameArtistDir(values, prev.facts.values)
+        ? prev.artistDir
+        : this.dir(artistKey(values, this.template), () => ["Artists", ...this.template.renderDirs(values)], now);
+    let facetDirList: DirNode<T>[];
+    if (prev && sameFacets(facets, prev.facts.facets)) facetDirList = prev.facetDirs;
+    else {
+      facetDirList = [];
+      for (let i = 0; i < facets.facets.length; i += 2) facetDirList.push(this.dir(facetKey(facets, i), () => facetDirs(facets, i), now));
+    }
+    const filesDir =
+      prev && prev.facts.root === root && prev.facts.parent === parent
+        ? prev.filesDir
+        : this.dir(`F\u0000${root}\u0000${parent}`, () => filesViewDirs(parent, root), now);
+    // Sized up front: it becomes the file's treeSlots, kept for the life of the mount.
+    const at: (DirNode<T> | string)[] = new Array(4 + 2 * facetDirList.length);
+    at[0] = artistDir;
+    at[1] = leaf;
+    for (let i = 0; i < facetDirList.length; i++) {
+      at[2 + 2 * i] = facetDirList[i]!;
+      at[3 + 2 * i] = leaf;
+    }
+    at[at.length - 2] = filesDir;
+    at[at.length - 1] = facts.filesLeaf;
+    // Outside a bulk load a directory may be pruned between two calls: nothing is remembered then.
+    if (this.dirCache) this.previous = { facts, artistDir, facetDirs: facetDirList, filesDir };
     this.tree.placeAt(file, at, now);
   }
 
-  /** Runs a bulk load with the directory cache on (directories are never pruned during one). */
+  /** Runs a bulk load with the directory caches on (directories are never pruned during one). */
   bulk(load: () => void): void {
     this.dirCache = new Map();
     try {
       load();
     } finally {
       this.dirCache = undefined;
+      this.previous = undefined;
     }
   }
 }

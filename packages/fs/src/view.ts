@@ -154,7 +154,7 @@ export class LibraryView {
     lib: Library,
     private readonly opts: ViewOptions,
   ) {
-    this.catalog = createCatalog(lib);
+    this.catalog = createCatalog(lib, { lookups: opts.enricher !== undefined });
     this.layouts = new LruCache(opts.headerCacheEntries);
     this.tree = new Tree<LibraryFile>(VIEWS, opts.clock.now());
     this.layout = new TreeLayout(this.tree, compileTemplate(opts.pathTemplate));
