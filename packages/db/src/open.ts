@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MusicfsError } from "@musicfs/core";
@@ -25,8 +25,20 @@ export interface OpenOptions {
   migrationsFolder?: string;
 }
 
-/** drizzle/ at the repository root, next to packages/ (works from src/ and dist/). */
-export const defaultMigrationsFolder = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "drizzle");
+/**
+ * drizzle/ at the repository root: the nearest one above this module, which may be packages/db/src,
+ * packages/db/dist, or a command bundled into apps/cli/dist/commands.
+ */
+export const defaultMigrationsFolder = findMigrationsFolder(dirname(fileURLToPath(import.meta.url)));
+
+function findMigrationsFolder(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, "drizzle");
+    if (existsSync(join(candidate, "meta", "_journal.json"))) return candidate;
+    // Not found: name the place it was expected, for the error message.
+    if (dirname(dir) === dir) return join(from, "..", "..", "..", "drizzle");
+  }
+}
 
 function dbError(path: string, err: unknown): MusicfsError {
   const code = (err as { code?: string }).code;

@@ -11,6 +11,22 @@ const ARRAY_MAX = 16;
 export class CompactMap<V> {
   private items: unknown[] | Map<string, V> = [];
 
+  /** Whether a flat [key, value, ...] list can be a CompactMap as it is: small enough, no key twice. */
+  static fitsFlat(items: readonly unknown[]): boolean {
+    if (items.length > 2 * ARRAY_MAX) return false;
+    for (let i = 2; i < items.length; i += 2) {
+      for (let j = 0; j < i; j += 2) if (items[i] === items[j]) return false;
+    }
+    return true;
+  }
+
+  /** A CompactMap over `items` ([key, value, ...], see fitsFlat), which it takes over. */
+  static fromFlat<V>(items: unknown[]): CompactMap<V> {
+    const map = new CompactMap<V>();
+    map.items = items;
+    return map;
+  }
+
   get size(): number {
     return Array.isArray(this.items) ? this.items.length >> 1 : this.items.size;
   }

@@ -1,7 +1,6 @@
 export { type Catalog, type CatalogRow, createCatalog, type LibraryFile, originPathOf, overlayFormatOf, sameFile } from "./catalog.js";
 export { Errno, toErrno } from "./errno.js";
 export { type LayoutInput, layoutPaths, originExtension, type Placement, placementsOf, TreeLayout, VIEWS } from "./layout.js";
-export * from "./metrics.js";
 export { type MountDeps, type MountedLibrary, type MountOptions, type MountStats, mountLibrary } from "./mount.js";
 export { inspectMountpoint, listMountpoints, type MountpointState, prepareMountpoint, unmountMountpoint } from "./mountpoint.js";
 export { collisionName, cutUtf8, fitName, NAME_MAX_BYTES, safeName, sanitizeComponent, splitExtension } from "./naming.js";

@@ -42,10 +42,9 @@ function filesViewDirs(parent: string, root: string): string[] {
   return ["Files", safeName(baseName(root) || "root"), ...parts.map((p) => safeName(p))];
 }
 
-/** One directory a file goes in: `key` names it (files with equal keys share it), `dirs()` spells it out. */
+/** One place a file goes: the directory (safe names from the root) and the file's name in it. */
 export interface Placement {
-  key: string;
-  dirs: () => string[];
+  dirs: string[];
   leaf: string;
 }
 
@@ -76,10 +75,6 @@ function sameFacets(a: Facets, b: Facets): boolean {
   return true;
 }
 
-function facetKey(f: Facets, i: number): string {
-  return `${f.facets[i]}\u0000${f.facets[i + 1]}\u0000${f.albumArtist}\u0000${f.album}`;
-}
-
 function facetDirs(f: Facets, i: number): string[] {
   return [f.facets[i]!, safeName(f.facets[i + 1]!), safeName(f.albumArtist), safeName(f.album)];
 }
@@ -108,29 +103,21 @@ function factsOf(file: LayoutInput, template: PathTemplate): FileFacts {
   };
 }
 
-function artistKey(values: TemplateValues, template: PathTemplate): string {
-  let key = "A";
-  for (const field of template.dirFields) key += `\u0000${values[field]}`;
-  return key;
-}
-
 /**
  * Every place a file appears: Artists/ by the template, Genres/<genre>/, Labels/<label>/ and Years/<year>/
  * by album artist and album (one per genre), and Files/ mirroring the origin under its root's name.
  */
 export function placementsOf(file: LayoutInput, template: PathTemplate): Placement[] {
   const { values, leaf, facets, root, parent, filesLeaf } = factsOf(file, template);
-  const out: Placement[] = [{ key: artistKey(values, template), dirs: () => ["Artists", ...template.renderDirs(values)], leaf }];
-  for (let i = 0; i < facets.facets.length; i += 2) {
-    out.push({ key: facetKey(facets, i), dirs: () => facetDirs(facets, i), leaf });
-  }
-  out.push({ key: `F\u0000${root}\u0000${parent}`, dirs: () => filesViewDirs(parent, root), leaf: filesLeaf });
+  const out: Placement[] = [{ dirs: ["Artists", ...template.renderDirs(values)], leaf }];
+  for (let i = 0; i < facets.facets.length; i += 2) out.push({ dirs: facetDirs(facets, i), leaf });
+  out.push({ dirs: filesViewDirs(parent, root), leaf: filesLeaf });
   return out;
 }
 
 /** Every path (directories, then file name) a file appears at; see placementsOf. */
 export function layoutPaths(file: LayoutInput, template: PathTemplate): string[][] {
-  return placementsOf(file, template).map((p) => [...p.dirs(), p.leaf]);
+  return placementsOf(file, template).map((p) => [...p.dirs, p.leaf]);
 }
 
 /** The previous file of a bulk load and the directories it went to. */
@@ -142,27 +129,18 @@ interface Previous<T extends TreeFile> {
 }
 
 /**
- * Places files in a tree. While a bulk load is under way directories are remembered: by key, so the
- * files of one album or folder spell out and walk to their directory once; and the previous file's,
- * so the next track of the same album (the usual order) reuses them without building a key at all.
+ * Places files in a tree. During a bulk load the previous file's directories are remembered: the next
+ * track of the same album or folder (the usual order) goes to them without spelling out or walking to
+ * its directories again.
  */
 export class TreeLayout<T extends TreeFile> {
-  private dirCache: Map<string, DirNode<T>> | undefined;
+  private bulkLoad = false;
   private previous: Previous<T> | undefined;
 
   constructor(
     private readonly tree: Tree<T>,
     private readonly template: PathTemplate,
   ) {}
-
-  private dir(key: string, dirs: () => string[], now: number): DirNode<T> {
-    let dir = this.dirCache?.get(key);
-    if (!dir) {
-      dir = this.tree.ensureDir(dirs(), now);
-      this.dirCache?.set(key, dir);
-    }
-    return dir;
-  }
 
   private sameArtistDir(a: TemplateValues, b: TemplateValues): boolean {
     for (const field of this.template.dirFields) if (a[field] !== b[field]) return false;
@@ -176,17 +154,17 @@ export class TreeLayout<T extends TreeFile> {
     const artistDir =
       prev && this.sameArtistDir(values, prev.facts.values)
         ? prev.artistDir
-        : this.dir(artistKey(values, this.template), () => ["Artists", ...this.template.renderDirs(values)], now);
+        : this.tree.ensureDir(["Artists", ...this.template.renderDirs(values)], now);
     let facetDirList: DirNode<T>[];
     if (prev && sameFacets(facets, prev.facts.facets)) facetDirList = prev.facetDirs;
     else {
       facetDirList = [];
-      for (let i = 0; i < facets.facets.length; i += 2) facetDirList.push(this.dir(facetKey(facets, i), () => facetDirs(facets, i), now));
+      for (let i = 0; i < facets.facets.length; i += 2) facetDirList.push(this.tree.ensureDir(facetDirs(facets, i), now));
     }
     const filesDir =
       prev && prev.facts.root === root && prev.facts.parent === parent
         ? prev.filesDir
-        : this.dir(`F\u0000${root}\u0000${parent}`, () => filesViewDirs(parent, root), now);
+        : this.tree.ensureDir(filesViewDirs(parent, root), now);
     // Sized up front: it becomes the file's treeSlots, kept for the life of the mount.
     const at: (DirNode<T> | string)[] = new Array(4 + 2 * facetDirList.length);
     at[0] = artistDir;
@@ -198,17 +176,17 @@ export class TreeLayout<T extends TreeFile> {
     at[at.length - 2] = filesDir;
     at[at.length - 1] = facts.filesLeaf;
     // Outside a bulk load a directory may be pruned between two calls: nothing is remembered then.
-    if (this.dirCache) this.previous = { facts, artistDir, facetDirs: facetDirList, filesDir };
+    if (this.bulkLoad) this.previous = { facts, artistDir, facetDirs: facetDirList, filesDir };
     this.tree.placeAt(file, at, now);
   }
 
-  /** Runs a bulk load with the directory caches on (directories are never pruned during one). */
+  /** Runs a bulk load, remembering directories from one file to the next (none is pruned during one). */
   bulk(load: () => void): void {
-    this.dirCache = new Map();
+    this.bulkLoad = true;
     try {
       load();
     } finally {
-      this.dirCache = undefined;
+      this.bulkLoad = false;
       this.previous = undefined;
     }
   }

@@ -1,5 +1,8 @@
-import { Counter, Gauge, type Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
 import type { MountStats } from "./mount.js";
+
+/** prom-client's Registry, for a process that loads the metrics stack only when it needs it. */
+export { Registry };
 
 /**
  * The mount's counters on /metrics. Values are read from stats() when scraped, so the FUSE callbacks

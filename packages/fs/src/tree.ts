@@ -27,6 +27,12 @@ export class DirNode<T extends TreeFile> {
   private dirMap: CompactMap<DirNode<T>> | undefined;
   /** base name -> the file(s) that want it. A single claimant is stored bare to save memory. */
   private claimMap: CompactMap<T | T[]> | undefined;
+  /**
+   * Claims not yet indexed in claimMap: [base, file, base, file, ...]. Placing a file only appends
+   * here; the index is built when the directory is first looked into, so a mount does not index
+   * 100,000s of names before it can answer (a walk then indexes each directory once, when it gets there).
+   */
+  private pending: unknown[] | undefined;
   /** Names handed out to the claimants that lost their base name; undefined until resolved. */
   private renamed: Map<string, T> | null | undefined;
   private sorted: string[] | undefined;
@@ -45,6 +51,7 @@ export class DirNode<T extends TreeFile> {
   }
 
   get claims(): CompactMap<T | T[]> {
+    this.settle();
     this.claimMap ??= new CompactMap();
     return this.claimMap;
   }
@@ -54,7 +61,36 @@ export class DirNode<T extends TreeFile> {
   }
 
   get isEmpty(): boolean {
-    return !this.dirMap?.size && !this.claimMap?.size;
+    return !this.dirMap?.size && !this.claimMap?.size && !this.pending;
+  }
+
+  /** Records that `file` wants the name `base` here; indexed on the directory's next use (see pending). */
+  addClaim(base: string, file: T, now: number): void {
+    if (this.pending) this.pending.push(base, file);
+    else this.pending = [base, file];
+    this.touch(now);
+  }
+
+  /** Indexes the pending claims. */
+  private settle(): void {
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = undefined;
+    // The usual case, a directory filled in one go with distinct names: the list is the index.
+    if (!this.claimMap && CompactMap.fitsFlat(pending)) {
+      this.claimMap = CompactMap.fromFlat<T | T[]>(pending.slice());
+      return;
+    }
+    const claims = (this.claimMap ??= new CompactMap());
+    for (let i = 0; i < pending.length; i += 2) {
+      const base = pending[i] as string;
+      const file = pending[i + 1] as T;
+      const claim = claims.get(base);
+      if (claim === undefined) claims.set(base, file);
+      else if (Array.isArray(claim)) {
+        if (!claim.includes(file)) claim.push(file);
+      } else if (claim !== file) claims.set(base, [claim, file]);
+    }
   }
 
   touch(now: number): void {
@@ -68,6 +104,7 @@ export class DirNode<T extends TreeFile> {
    * rest get the first free " (k)" name, k from 2. With no contest (the usual case) nothing is built.
    */
   private resolve(): Map<string, T> | null {
+    this.settle();
     if (this.renamed !== undefined) return this.renamed;
     const losers: { base: string; file: T }[] = [];
     for (const [base, claim] of this.claimMap ?? []) {
@@ -120,6 +157,7 @@ export class DirNode<T extends TreeFile> {
 
   /** Every file directly in this directory. */
   *files(): IterableIterator<T> {
+    this.settle();
     for (const claim of this.claimMap?.values() ?? []) {
       if (Array.isArray(claim)) yield* claim;
       else yield claim;
@@ -162,21 +200,6 @@ export class Tree<T extends TreeFile> {
     return dir;
   }
 
-  /** Claims `base` in `dir` for `file`; false when it already had it. */
-  private claim(file: T, dir: DirNode<T>, base: string, now: number): boolean {
-    const claim = dir.claims.get(base);
-    if (claim === undefined) dir.claims.set(base, file);
-    else if (Array.isArray(claim)) {
-      if (claim.includes(file)) return false;
-      claim.push(file);
-    } else {
-      if (claim === file) return false;
-      dir.claims.set(base, [claim, file]);
-    }
-    dir.touch(now);
-    return true;
-  }
-
   /**
    * Puts a file (not yet in the tree) in each of `at`: [dir, base name, dir, base name, ...]. A base
    * name another file holds makes one of them " (2)" (see DirNode).
@@ -184,9 +207,15 @@ export class Tree<T extends TreeFile> {
   placeAt(file: T, at: (DirNode<T> | string)[], now: number): void {
     let kept = 0;
     for (let i = 0; i < at.length; i += 2) {
-      if (!this.claim(file, at[i] as DirNode<T>, at[i + 1] as string, now)) continue;
-      at[kept++] = at[i]!;
-      at[kept++] = at[i + 1]!;
+      const dir = at[i] as DirNode<T>;
+      const base = at[i + 1] as string;
+      // The same name in the same directory twice (two genres spelt alike once made safe) is one entry.
+      let seen = false;
+      for (let j = 0; j < kept && !seen; j += 2) seen = at[j] === dir && at[j + 1] === base;
+      if (seen) continue;
+      dir.addClaim(base, file, now);
+      at[kept++] = dir;
+      at[kept++] = base;
     }
     at.length = kept;
     file.treeSlots = at;

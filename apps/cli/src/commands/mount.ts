@@ -1,10 +1,8 @@
 import { setFlagsFromString } from "node:v8";
 import { MusicfsError, systemClock } from "@musicfs/core";
 import type { EnrichmentService, MetadataProvider } from "@musicfs/enrich";
-import { type LazyEnricher, mountLibrary, registerMountMetrics } from "@musicfs/fs";
-import { registerScanMetrics } from "@musicfs/scan/metrics";
+import { type LazyEnricher, mountLibrary } from "@musicfs/fs";
 import { Args, Flags } from "@oclif/core";
-import { Registry } from "prom-client";
 import { BaseCommand } from "../base-command.js";
 
 export default class Mount extends BaseCommand<typeof Mount> {
@@ -101,11 +99,16 @@ Exit codes: 0 unmounted cleanly, 2 usage or config error, 3 database error, 6 mo
         enrichment.start();
       }
       process.stdout.write(`mounted ${this.dbPath} at ${mounted.mountpoint}\n`);
-      // /metrics: the design's enrichment metrics (when enabled) plus FUSE and scan figures.
-      const registry = enrichment?.metrics.registry ?? new Registry();
-      registerMountMetrics(registry, () => mounted.stats());
-      registerScanMetrics(registry, lib);
       try {
+        // /metrics: the design's enrichment metrics (when enabled) plus FUSE and scan figures. Loaded once
+        // the mount answers: nothing before "mounted" waits for the metrics stack.
+        const [{ Registry, registerMountMetrics }, { registerScanMetrics }] = await Promise.all([
+          import("@musicfs/fs/metrics"),
+          import("@musicfs/scan/metrics"),
+        ]);
+        const registry = enrichment?.metrics.registry ?? new Registry();
+        registerMountMetrics(registry, () => mounted.stats());
+        registerScanMetrics(registry, lib);
         control = await this.startControlApi({
           lib,
           enrichment,
@@ -114,6 +117,7 @@ Exit codes: 0 unmounted cleanly, 2 usage or config error, 3 database error, 6 mo
           resolveVirtualPath: (path) => mounted.view.fileIdAt(path),
         });
       } catch (err) {
+        // Whatever fails once mounted, the mount does not outlive the process.
         await mounted.unmount();
         throw err;
       }
