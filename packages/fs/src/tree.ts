@@ -81,7 +81,8 @@ export class DirNode<T extends TreeFile> {
       this.claimMap = CompactMap.fromFlat<T | T[]>(pending.slice());
       return;
     }
-    const claims = (this.claimMap ??= new CompactMap());
+    this.claimMap ??= new CompactMap();
+    const claims = this.claimMap;
     for (let i = 0; i < pending.length; i += 2) {
       const base = pending[i] as string;
       const file = pending[i + 1] as T;
