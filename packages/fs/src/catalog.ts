@@ -37,20 +37,25 @@ export function originPathOf(file: LibraryFile): Buffer | string {
 // ~0.1 us to hand to JavaScript, and every string cell makes a string: the query asks only for what the
 // tree needs, lets SQLite answer NULL for the usual case (a file served as it is, named in UTF-8), and
 // leaves out the lookup columns unless lazy enrichment is on.
-const COLUMNS = `
-  f.file_id, f.path_text, CASE WHEN CAST(f.path_text AS BLOB) = f.path THEN NULL ELSE f.path END, f.root, f.size, f.mtime_us,
+const columns = (rawPath: string) => `
+  f.file_id, f.path_text, ${rawPath}, f.root, f.size, f.mtime_us,
   f.parsed_at, CASE WHEN m.enrichment_source <> 'embedded' THEN m.enrichment_source END,
   CASE WHEN m.enrichment_source <> 'embedded' THEN f.format END, m.title, m.artist, m.album, m.albumartist, m.track,
   m.track_total, m.disc, m.disc_total, m.year, CASE WHEN m.genres_json <> '[]' THEN m.genres_json END,
   CASE WHEN m.genres_json IS NULL OR m.genres_json = '[]' THEN m.genre END, m.label, m.compilation, m.metadata_version,
   m.updated_at`;
+// The raw path bytes only when path_text does not spell them; in hex where the row travels as JSON.
+const RAW_PATH = "CASE WHEN CAST(f.path_text AS BLOB) = f.path THEN NULL ELSE f.path END";
+const RAW_PATH_HEX = "CASE WHEN CAST(f.path_text AS BLOB) = f.path THEN NULL ELSE hex(f.path) END";
 // Appended when lazy enrichment is on: what decides whether and under which album a file is looked up.
 const LOOKUP_COLUMNS = `, m.enriched_at IS NULL AND m.enrichment_source = 'embedded', m.enrichment_attempts, m.next_attempt_at, m.album_key`;
 
-type RawRow = [
+/** One row of the catalog query, as better-sqlite3's .raw() or JSON.parse gives it. */
+export type RawRow = [
   fileId: number,
   pathText: string,
-  rawPath: Buffer | null,
+  /** A Buffer from SQLite, a hex string from JSON. */
+  rawPath: Buffer | string | null,
   root: string,
   size: number,
   mtimeUs: number,
@@ -114,7 +119,7 @@ const NO_GENRES: readonly string[] = Object.freeze([]);
  * values: those are shared with the previous row rather than kept once per file (the lookup key is held
  * by every unenriched file for the life of the mount) or parsed again (genres).
  */
-class RowDecoder {
+export class RowDecoder {
   private genresJson: string | null = null;
   private genres: readonly string[] = NO_GENRES;
   private lookupKey: string | null = null;
@@ -137,7 +142,7 @@ class RowDecoder {
       file: {
         fileId: r[0],
         sortKey: r[1],
-        rawPath: r[2],
+        rawPath: typeof r[2] === "string" ? Buffer.from(r[2], "hex") : r[2],
         size: r[4],
         mtimeMs: Math.floor(r[5] / 1000),
         parsedAt: r[6],
@@ -188,16 +193,17 @@ export function sameFile(a: LibraryFile, b: LibraryFile): boolean {
  * on) files carry what decides whether they are looked up; without, their lookupKey is always null.
  */
 export function createCatalog(lib: Library, opts: { lookups: boolean } = { lookups: true }) {
-  const columns = opts.lookups ? COLUMNS + LOOKUP_COLUMNS : COLUMNS;
+  const lookupColumns = opts.lookups ? LOOKUP_COLUMNS : "";
+  const cols = columns(RAW_PATH) + lookupColumns;
   const from = "FROM files f LEFT JOIN file_metadata m ON m.file_id = f.file_id";
-  const all = lib.sqlite.prepare(`SELECT ${columns} ${from}`).raw();
+  const all = lib.sqlite.prepare(`SELECT ${cols} ${from}`).raw();
   const changed = lib.sqlite
     .prepare(
-      `SELECT ${columns} ${from} WHERE f.file_id IN (
+      `SELECT ${cols} ${from} WHERE f.file_id IN (
          SELECT file_id FROM file_metadata WHERE updated_at > ? UNION SELECT file_id FROM files WHERE parsed_at > ?)`,
     )
     .raw();
-  const one = lib.sqlite.prepare(`SELECT ${columns} ${from} WHERE f.file_id = ?`).raw();
+  const one = lib.sqlite.prepare(`SELECT ${cols} ${from} WHERE f.file_id = ?`).raw();
   const lookup = lib.sqlite.prepare<[number], { artist: string; album: string; albumartist: string | null; albumKey: string | null }>(
     "SELECT artist, album, albumartist, album_key AS albumKey FROM file_metadata WHERE file_id = ?",
   );
@@ -205,9 +211,16 @@ export function createCatalog(lib: Library, opts: { lookups: boolean } = { looku
   const ids = lib.sqlite.prepare<[], number>("SELECT file_id FROM files").pluck();
   const totalChanges = lib.sqlite.prepare<[], number>("SELECT total_changes()").pluck();
   return {
-    *all(): Generator<CatalogRow> {
+    /**
+     * The query readCatalogOnWorker runs: up to ?2 rows with file_id above ?1, as one JSON array of
+     * rows (RawRow, the raw path in hex), and the last file_id in it.
+     */
+    sliceSql: `SELECT json_group_array(json_array(${columns(RAW_PATH_HEX)}${lookupColumns})), max(f.file_id)
+      FROM (SELECT * FROM files WHERE file_id > ? ORDER BY file_id LIMIT ?) f LEFT JOIN file_metadata m ON m.file_id = f.file_id`,
+    /** Calls `visit` with every file (a callback rather than a generator: 100,000s of rows at mount). */
+    forEach(visit: (row: CatalogRow) => void): void {
       const decoder = new RowDecoder();
-      for (const r of all.iterate()) yield decoder.decode(r as RawRow);
+      for (const r of all.iterate()) visit(decoder.decode(r as RawRow));
     },
     changedSince(updatedAt: number, parsedAt: number): CatalogRow[] {
       const decoder = new RowDecoder();

@@ -1,5 +1,6 @@
 export { type Catalog, type CatalogRow, createCatalog, type LibraryFile, originPathOf, overlayFormatOf, sameFile } from "./catalog.js";
 export { Errno, toErrno } from "./errno.js";
+export { keepYoungGenerationSmall } from "./heap-policy.js";
 export { type LayoutInput, layoutPaths, originExtension, type Placement, placementsOf, TreeLayout, VIEWS } from "./layout.js";
 export { type MountDeps, type MountedLibrary, type MountOptions, type MountStats, mountLibrary } from "./mount.js";
 export { inspectMountpoint, listMountpoints, type MountpointState, prepareMountpoint, unmountMountpoint } from "./mountpoint.js";

@@ -180,11 +180,14 @@ export class TreeLayout<T extends TreeFile> {
     this.tree.placeAt(file, at, now);
   }
 
-  /** Runs a bulk load, remembering directories from one file to the next (none is pruned during one). */
-  bulk(load: () => void): void {
+  /**
+   * Runs a bulk load, remembering directories from one file to the next (none is pruned during one).
+   * `load` may be async: nothing may remove files from the tree until it settles.
+   */
+  async bulk(load: () => void | Promise<void>): Promise<void> {
     this.bulkLoad = true;
     try {
-      load();
+      await load();
     } finally {
       this.bulkLoad = false;
       this.previous = undefined;

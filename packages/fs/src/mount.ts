@@ -209,7 +209,7 @@ export async function mountLibrary(deps: MountDeps, mountpoint: string, opts: Mo
     enricher: deps.enricher,
     overlay: deps.overlay === null ? undefined : (deps.overlay ?? tagsOverlayBuilder),
   });
-  view.load();
+  await view.load({ worker: true });
   log.info({ files: view.stats().files, ms: Math.round(view.stats().loadMs) }, "tree built");
   // The load read every row once; from now on the mount's queries touch a few pages at a time. Give back
   // the page cache SQLite filled (up to the 32 MB openLibrary allows) and keep it small.

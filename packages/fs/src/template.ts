@@ -82,7 +82,7 @@ export function compileTemplate(source: string): PathTemplate {
         // No extension: drop the dot written before {ext} rather than end the name with ".".
         if (part.field === "ext" && value === "" && out.endsWith(".")) out = out.slice(0, -1);
         // "/" inside a value must not become a directory level.
-        out += value.replace(/[/\u0000]/g, "_");
+        out += value.includes("/") || value.includes("\u0000") ? value.replace(/[/\u0000]/g, "_") : value;
       }
     }
     return safeName(out);

@@ -4,7 +4,8 @@ import { type Clock, describeError, type Logger, MusicfsError } from "@musicfs/c
 import { fileMetadata, type Library } from "@musicfs/db";
 import { type OverlayLayout, readOverlayInto } from "@musicfs/tags";
 import { eq, sql } from "drizzle-orm";
-import { type Catalog, type CatalogRow, createCatalog, type LibraryFile, originPathOf, sameFile } from "./catalog.js";
+import { type Catalog, type CatalogRow, createCatalog, type LibraryFile, originPathOf, RowDecoder, sameFile } from "./catalog.js";
+import { readCatalogOnWorker } from "./catalog-reader.js";
 import { TreeLayout, VIEWS } from "./layout.js";
 import { OriginReadPolicy, readFullySync } from "./origin-fs.js";
 import { type FileMetadataRow, LruCache, type OverlayBuilder, readFully } from "./overlay.js";
@@ -151,7 +152,7 @@ export class LibraryView {
   private readonly metadataQuery;
 
   constructor(
-    lib: Library,
+    private readonly lib: Library,
     private readonly opts: ViewOptions,
   ) {
     this.catalog = createCatalog(lib, { lookups: opts.enricher !== undefined });
@@ -165,13 +166,31 @@ export class LibraryView {
       .prepare();
   }
 
-  /** Builds the whole tree from the database (once, at mount). */
-  load(): void {
+  /**
+   * Builds the whole tree from the database (once, at mount). With `worker`, SQLite reads the rows on a
+   * worker thread while this one lays them out (see readCatalogOnWorker); if that fails, they are read
+   * here. Nothing else may touch the view until it settles.
+   */
+  async load(opts: { worker?: boolean } = {}): Promise<void> {
     const started = performance.now();
     this.token = this.catalog.changeToken();
     const now = this.opts.clock.now();
-    this.layout.bulk(() => {
-      for (const row of this.catalog.all()) this.apply(row, now);
+    await this.layout.bulk(async () => {
+      if (opts.worker && this.lib.path !== ":memory:") {
+        try {
+          const decoder = new RowDecoder();
+          for await (const slice of readCatalogOnWorker(this.lib.path, this.catalog.sliceSql)) {
+            for (const r of slice) this.apply(decoder.decode(r), now);
+          }
+          return;
+        } catch (err) {
+          // Rows applied so far stay: apply() skips them on the pass below.
+          this.opts.log.warn({ err: describeError(err) }, "reading the library on a worker thread failed; reading it here");
+        }
+      }
+      this.catalog.forEach((row) => {
+        this.apply(row, now);
+      });
     });
     this.counters.loadMs = performance.now() - started;
   }

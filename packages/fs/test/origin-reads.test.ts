@@ -45,7 +45,7 @@ describe("origin reads", () => {
         log: silentLogger(),
         originReads,
       });
-      view.load();
+      await view.load();
       const fh = await view.open("/Artists/A/B/Big.ogg", 0);
       try {
         const chunk = 128 * 1024;

@@ -166,6 +166,39 @@ describe("Tree", () => {
     expect((tree.lookup("/Artists/A") as { mtimeMs: number }).mtimeMs).toBe(5);
   });
 
+  it("indexes names on first use: a file placed and removed before any lookup leaves nothing behind", () => {
+    const tree = new Tree<F>(["Artists"], 0);
+    const files = Array.from({ length: 40 }, (_, i) => file(i + 1, `/m/${i}.flac`));
+    // 40 claims in one directory (past the flat-array size), two of them for the same name.
+    for (const f of files) tree.place(f, [["Artists", "X", f.fileId === 40 ? "1.flac" : `${f.fileId}.flac`]], 0);
+    tree.remove(files[0]!, 1);
+    const names = (tree.lookup("/Artists/X") as { names(): string[] }).names();
+    expect(names).toHaveLength(39);
+    expect(tree.lookup("/Artists/X/1.flac")).toBe(files[39]);
+    tree.place(files[0]!, [["Artists", "X", "1.flac"]], 2);
+    expect(tree.lookup("/Artists/X/1.flac")).toBe(files[0]);
+    expect(tree.lookup("/Artists/X/1 (2).flac")).toBe(files[39]);
+    for (const f of files) tree.remove(f, 3);
+    expect(tree.lookup("/Artists/X")).toBeUndefined();
+  });
+
+  it("lists a file once where two of its placements spell the same name", () => {
+    const tree = new Tree<F>(["Genres"], 0);
+    const f = file(1, "/m/a.flac");
+    tree.place(
+      f,
+      [
+        ["Genres", "Rock", "a.flac"],
+        ["Genres", "Rock", "a.flac"],
+      ],
+      0,
+    );
+    expect(f.treeSlots).toHaveLength(2);
+    expect((tree.lookup("/Genres/Rock") as { names(): string[] }).names()).toEqual(["a.flac"]);
+    tree.remove(f, 1);
+    expect(tree.lookup("/Genres/Rock")).toBeUndefined();
+  });
+
   it("returns undefined for paths through a file or to nothing", () => {
     const tree = new Tree<F>(["Artists"], 0);
     tree.place(file(1, "/m/a"), [["Artists", "a"]], 0);

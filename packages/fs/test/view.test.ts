@@ -39,7 +39,7 @@ function album(n: number, over: { artist?: string; album?: string; enrichmentAtt
   );
 }
 
-function makeView(opts: { enabled?: boolean; accept?: boolean } = {}) {
+async function makeView(opts: { enabled?: boolean; accept?: boolean } = {}) {
   const pushed: LazyEnrichRequest[] = [];
   const clock = new FakeClock();
   const enricher = {
@@ -57,14 +57,14 @@ function makeView(opts: { enabled?: boolean; accept?: boolean } = {}) {
     log: silentLogger(),
     enricher: opts.enabled === false ? undefined : enricher,
   });
-  view.load();
+  await view.load();
   return { view, pushed, enricher, clock };
 }
 
 describe("lazy enrichment from the FUSE layer (design §4.3.6)", () => {
   it("makes one request when a 12-track album is listed and every track stat'ed", async () => {
     await album(12);
-    const { view, pushed } = makeView();
+    const { view, pushed } = await makeView();
     const names = view.readdir("/Artists/Pink Floyd/1979 - The Wall").filter((n) => !n.startsWith("."));
     expect(names).toHaveLength(12);
     for (const name of names) await view.getattr(`/Artists/Pink Floyd/1979 - The Wall/${name}`);
@@ -76,7 +76,7 @@ describe("lazy enrichment from the FUSE layer (design §4.3.6)", () => {
     await album(2, { album: "Enriched", enrichmentSource: "provider" });
     await album(2, { album: "Failing", enrichmentAttempts: 3 });
     await insertTrack(lib, { path: "/music/loose.flac", root: "/music", title: "Loose", artist: "Someone", size: 1, mtimeUs: 0 });
-    const { view, pushed } = makeView();
+    const { view, pushed } = await makeView();
     for (const path of [
       "/Artists/Pink Floyd/1979 - Enriched",
       "/Artists/Pink Floyd/1979 - Failing",
@@ -89,8 +89,8 @@ describe("lazy enrichment from the FUSE layer (design §4.3.6)", () => {
 
   it("has no queue at all when the provider is disabled, and the tree is the same", async () => {
     await album(3);
-    const enabled = makeView();
-    const disabled = makeView({ enabled: false });
+    const enabled = await makeView();
+    const disabled = await makeView({ enabled: false });
     const path = "/Artists/Pink Floyd/1979 - The Wall";
     expect(disabled.view.readdir(path)).toEqual(enabled.view.readdir(path));
     expect(disabled.view.stats().enrichmentRequests).toBe(0);
@@ -99,7 +99,7 @@ describe("lazy enrichment from the FUSE layer (design §4.3.6)", () => {
 
   it("asks again on the next access when the queue was full", async () => {
     await album(2);
-    const { view, pushed, enricher } = makeView({ accept: false });
+    const { view, pushed, enricher } = await makeView({ accept: false });
     const path = "/Artists/Pink Floyd/1979 - The Wall/01 Track 1.flac";
     await view.getattr(path);
     enricher.accept = true;
@@ -111,7 +111,7 @@ describe("lazy enrichment from the FUSE layer (design §4.3.6)", () => {
 
   it("asks again after a failed attempt is recorded, once its backoff has passed", async () => {
     const [first] = await album(1);
-    const { view, pushed, clock } = makeView();
+    const { view, pushed, clock } = await makeView();
     const path = "/Artists/Pink Floyd/1979 - The Wall/01 Track 1.flac";
     await view.getattr(path);
     lib.sqlite
@@ -129,13 +129,13 @@ describe("lazy enrichment from the FUSE layer (design §4.3.6)", () => {
 describe("LibraryView refresh", () => {
   it("does nothing when the database did not change", async () => {
     await album(2);
-    const { view } = makeView();
+    const { view } = await makeView();
     expect(view.refresh()).toBeNull();
   });
 
   it("moves a file whose tags changed and drops the directories it left", async () => {
     const [id] = await album(1);
-    const { view } = makeView();
+    const { view } = await makeView();
     const writer = openLibrary(lib.path);
     try {
       writer.sqlite

@@ -1,7 +1,6 @@
-import { setFlagsFromString } from "node:v8";
 import { MusicfsError, systemClock } from "@musicfs/core";
 import type { EnrichmentService, MetadataProvider } from "@musicfs/enrich";
-import { type LazyEnricher, mountLibrary } from "@musicfs/fs";
+import { keepYoungGenerationSmall, type LazyEnricher, mountLibrary } from "@musicfs/fs";
 import { Args, Flags } from "@oclif/core";
 import { BaseCommand } from "../base-command.js";
 
@@ -45,10 +44,7 @@ Exit codes: 0 unmounted cleanly, 2 usage or config error, 3 database error, 6 mo
     if (!this.flags.foreground) {
       throw new MusicfsError("USAGE", "musicfs mount always runs in the foreground; start it with `&` or from a systemd unit");
     }
-    // A long-running server whose heap is the tree built at start (kept) plus short-lived garbage per FUSE
-    // request: a young generation that stays at its initial size is enough and keeps ~30 MB of RSS off a
-    // 100,000-file mount (V8 would otherwise grow it to 16 MB x 2 during the load and keep it).
-    setFlagsFromString("--semi-space-growth-factor=1");
+    keepYoungGenerationSmall();
     const config = this.musicfsConfig;
     const lib = this.openLibrary();
     // design §4.3.6 / G3: the queue and its worker exist only when the provider is enabled.
