@@ -1,30 +1,17 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeClock, silentLogger } from "@musicfs/core";
-import { type Library, openLibrary } from "@musicfs/db";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { readCatalogOnWorker } from "../src/catalog-reader.js";
 import { createCatalog, LibraryView } from "../src/index.js";
-import { insertTrack } from "./fixtures.js";
+import { insertTrack, useTempLibrary } from "./fixtures.js";
 
-let dir: string;
-let lib: Library;
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "musicfs-reader-"));
-  lib = openLibrary(join(dir, "library.db"));
-});
-afterEach(async () => {
-  lib.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const temp = useTempLibrary("musicfs-reader-");
 
 /** A library with what the JSON route must carry exactly: raw bytes, odd tags, rows without metadata. */
 async function fill(albums: number): Promise<void> {
   for (let a = 0; a < albums; a++) {
     for (let t = 1; t <= 12; t++) {
-      await insertTrack(lib, {
+      await insertTrack(temp.lib, {
         path: `/music/Artist ${a % 7}/Album ${a}/${String(t).padStart(2, "0")} Song.flac`,
         root: "/music",
         title: t === 3 ? 'Quote " back\\slash \u0007 bell' : `Song ${t}`,
@@ -44,21 +31,21 @@ async function fill(albums: number): Promise<void> {
     }
   }
   // Not UTF-8: served by its raw bytes.
-  await insertTrack(lib, {
+  await insertTrack(temp.lib, {
     path: Buffer.from([0x2f, 0x6d, 0x75, 0x73, 0x69, 0x63, 0x2f, 0xe9, 0x2e, 0x6d, 0x70, 0x33]),
     root: "/music",
     size: 5,
     mtimeUs: 1,
   });
   // A file whose metadata row is missing (LEFT JOIN: all NULL).
-  const id = await insertTrack(lib, { path: "/music/bare.flac", root: "/music", size: 7, mtimeUs: 2 });
-  lib.sqlite.prepare("DELETE FROM file_metadata WHERE file_id = ?").run(id);
+  const id = await insertTrack(temp.lib, { path: "/music/bare.flac", root: "/music", size: 7, mtimeUs: 2 });
+  temp.lib.sqlite.prepare("DELETE FROM file_metadata WHERE file_id = ?").run(id);
   // Malformed genres_json falls back like the main-thread path.
-  lib.sqlite.prepare("UPDATE file_metadata SET genres_json = '[oops' WHERE file_id = 1").run();
+  temp.lib.sqlite.prepare("UPDATE file_metadata SET genres_json = '[oops' WHERE file_id = 1").run();
 }
 
 function view(enricher = false): LibraryView {
-  return new LibraryView(lib, {
+  return new LibraryView(temp.lib, {
     pathTemplate: "{albumartist}/{year} - {album}/{disc-track} {title}.{ext}",
     headerCacheEntries: 4,
     retryMax: 3,
@@ -71,7 +58,7 @@ function view(enricher = false): LibraryView {
 /** Every path of every file, with what the view holds about it. */
 function snapshot(v: LibraryView): string[] {
   const out: string[] = [];
-  const ids = lib.sqlite.prepare("SELECT file_id FROM files ORDER BY file_id").pluck().all() as number[];
+  const ids = temp.lib.sqlite.prepare("SELECT file_id FROM files ORDER BY file_id").pluck().all() as number[];
   for (const id of ids) {
     for (const path of v.pathsOf(id)) {
       const st = v.getattr(path);
@@ -99,7 +86,7 @@ describe("reading the catalog on a worker thread", () => {
     await fill(50);
     const ids: number[] = [];
     let slices = 0;
-    for await (const slice of readCatalogOnWorker(lib.path, createCatalog(lib, { lookups: false }).sliceSql)) {
+    for await (const slice of readCatalogOnWorker(temp.lib.path, createCatalog(temp.lib, { lookups: false }).sliceSql)) {
       slices++;
       for (const row of slice) ids.push(row[0]);
     }
@@ -111,13 +98,13 @@ describe("reading the catalog on a worker thread", () => {
   it("reports a worker failure, and the view then reads on the main thread", async () => {
     await fill(2);
     const drain = async () => {
-      for await (const _ of readCatalogOnWorker(join(dir, "missing.db"), "SELECT 1")) {
+      for await (const _ of readCatalogOnWorker(join(temp.dir, "missing.db"), "SELECT 1")) {
         // never reached
       }
     };
     await expect(drain()).rejects.toThrow(/database/i);
     const v = new LibraryView(
-      { ...lib, path: join(dir, "missing.db") },
+      { ...temp.lib, path: join(temp.dir, "missing.db") },
       {
         pathTemplate: "{artist}/{title}.{ext}",
         headerCacheEntries: 4,

@@ -1,7 +1,23 @@
 import { execFile } from "node:child_process";
-import { mkdir, stat } from "node:fs/promises";
-import { dirname } from "node:path";
-import { albumKey, type Library } from "@musicfs/db";
+import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { albumKey, type Library, openLibrary } from "@musicfs/db";
+import { afterEach, beforeEach } from "vitest";
+
+/** A fresh library database in a temporary directory for each test of the calling suite. */
+export function useTempLibrary(prefix: string): { readonly dir: string; readonly lib: Library } {
+  const state = {} as { dir: string; lib: Library };
+  beforeEach(async () => {
+    state.dir = await mkdtemp(join(tmpdir(), prefix));
+    state.lib = openLibrary(join(state.dir, "library.db"));
+  });
+  afterEach(async () => {
+    state.lib.close();
+    await rm(state.dir, { recursive: true, force: true });
+  });
+  return state;
+}
 
 export interface RunResult {
   stdout: string;

@@ -1,28 +1,15 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { FakeClock, silentLogger } from "@musicfs/core";
-import { type Library, openLibrary } from "@musicfs/db";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { openLibrary } from "@musicfs/db";
+import { describe, expect, it } from "vitest";
 import { type LazyEnrichRequest, LibraryView } from "../src/index.js";
-import { insertTrack } from "./fixtures.js";
+import { insertTrack, useTempLibrary } from "./fixtures.js";
 
-let dir: string;
-let lib: Library;
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "musicfs-view-"));
-  lib = openLibrary(join(dir, "library.db"));
-});
-afterEach(async () => {
-  lib.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const temp = useTempLibrary("musicfs-view-");
 
 function album(n: number, over: { artist?: string; album?: string; enrichmentAttempts?: number; enrichmentSource?: "provider" } = {}) {
   return Promise.all(
     Array.from({ length: n }, (_, i) =>
-      insertTrack(lib, {
+      insertTrack(temp.lib, {
         path: `/music/${over.album ?? "Wall"}/${String(i + 1).padStart(2, "0")}.flac`,
         root: "/music",
         title: `Track ${i + 1}`,
@@ -49,7 +36,7 @@ async function makeView(opts: { enabled?: boolean; accept?: boolean } = {}) {
       return this.accept;
     },
   };
-  const view = new LibraryView(lib, {
+  const view = new LibraryView(temp.lib, {
     pathTemplate: "{albumartist}/{year} - {album}/{disc-track} {title}.{ext}",
     headerCacheEntries: 8,
     retryMax: 3,
@@ -75,7 +62,7 @@ describe("lazy enrichment from the FUSE layer (design §4.3.6)", () => {
   it("asks nothing for enriched files, files without artist or album, or after retry_max failures", async () => {
     await album(2, { album: "Enriched", enrichmentSource: "provider" });
     await album(2, { album: "Failing", enrichmentAttempts: 3 });
-    await insertTrack(lib, { path: "/music/loose.flac", root: "/music", title: "Loose", artist: "Someone", size: 1, mtimeUs: 0 });
+    await insertTrack(temp.lib, { path: "/music/loose.flac", root: "/music", title: "Loose", artist: "Someone", size: 1, mtimeUs: 0 });
     const { view, pushed } = await makeView();
     for (const path of [
       "/Artists/Pink Floyd/1979 - Enriched",
@@ -114,7 +101,7 @@ describe("lazy enrichment from the FUSE layer (design §4.3.6)", () => {
     const { view, pushed, clock } = await makeView();
     const path = "/Artists/Pink Floyd/1979 - The Wall/01 Track 1.flac";
     await view.getattr(path);
-    lib.sqlite
+    temp.lib.sqlite
       .prepare("UPDATE file_metadata SET enrichment_attempts = 1, next_attempt_at = ?, updated_at = ? WHERE file_id = ?")
       .run(clock.now() + 60_000, Date.now(), first);
     view.refreshFile(first!);
@@ -136,7 +123,7 @@ describe("LibraryView refresh", () => {
   it("moves a file whose tags changed and drops the directories it left", async () => {
     const [id] = await album(1);
     const { view } = await makeView();
-    const writer = openLibrary(lib.path);
+    const writer = openLibrary(temp.lib.path);
     try {
       writer.sqlite
         .prepare("UPDATE file_metadata SET album = 'Animals', metadata_version = metadata_version + 1, updated_at = ? WHERE file_id = ?")
