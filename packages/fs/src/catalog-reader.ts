@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import type { RawRow } from "./catalog.js";
-import { keepYoungGenerationSmall } from "./heap-policy.js";
+import { reapplyHeapPolicy } from "./heap-policy.js";
 
 /**
  * Rows per slice: enough that the per-query cost does not matter, few enough that the slice's JSON
@@ -77,7 +77,7 @@ export async function* readCatalogOnWorker(path: string, sliceSql: string): Asyn
   };
   // Starting the worker reset V8's flags to the command line's: the mount's young-generation limit
   // would be lost and the load grow the heap by ~40 MB.
-  worker.once("online", keepYoungGenerationSmall);
+  worker.once("online", reapplyHeapPolicy);
   worker.on("message", (json: string | null) => {
     ready.push(json);
     notify();

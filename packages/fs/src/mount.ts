@@ -4,6 +4,7 @@ import { type Clock, type Config, describeError, type Logger, MusicfsError, syst
 import type { Library } from "@musicfs/db";
 import Fuse, { type FuseOps } from "fuse-native";
 import { Errno, toErrno } from "./errno.js";
+import { reapplyHeapPolicy } from "./heap-policy.js";
 import { listMountpoints, prepareMountpoint } from "./mountpoint.js";
 import { type OverlayBuilder, tagsOverlayBuilder } from "./overlay.js";
 import { type LazyEnricher, LibraryView, type ViewStats } from "./view.js";
@@ -210,6 +211,8 @@ export async function mountLibrary(deps: MountDeps, mountpoint: string, opts: Mo
     overlay: deps.overlay === null ? undefined : (deps.overlay ?? tagsOverlayBuilder),
   });
   await view.load({ worker: true });
+  // Workers started meanwhile (the reader, a pretty-printing logger) reset V8's flags: restore them.
+  reapplyHeapPolicy();
   log.info({ files: view.stats().files, ms: Math.round(view.stats().loadMs) }, "tree built");
   // The load read every row once; from now on the mount's queries touch a few pages at a time. Give back
   // the page cache SQLite filled (up to the 32 MB openLibrary allows) and keep it small.
