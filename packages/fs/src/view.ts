@@ -175,23 +175,28 @@ export class LibraryView {
     const started = performance.now();
     this.token = this.catalog.changeToken();
     const now = this.opts.clock.now();
-    await this.layout.bulk(async () => {
-      if (opts.worker && this.lib.path !== ":memory:") {
-        try {
-          const decoder = new RowDecoder();
+    let loaded = false;
+    if (opts.worker && this.lib.path !== ":memory:") {
+      try {
+        const decoder = new RowDecoder();
+        await this.layout.bulk(async () => {
           for await (const slice of readCatalogOnWorker(this.lib.path, this.catalog.sliceSql)) {
             for (const r of slice) this.apply(decoder.decode(r), now);
           }
-          return;
-        } catch (err) {
-          // Rows applied so far stay: apply() skips them on the pass below.
-          this.opts.log.warn({ err: describeError(err) }, "reading the library on a worker thread failed; reading it here");
-        }
+        });
+        loaded = true;
+      } catch (err) {
+        // Rows applied so far stay: apply() skips them on the pass below (a bulk load of its own).
+        this.opts.log.warn({ err: describeError(err) }, "reading the library on a worker thread failed; reading it here");
       }
-      this.catalog.forEach((row) => {
-        this.apply(row, now);
+    }
+    if (!loaded) {
+      await this.layout.bulk(() => {
+        this.catalog.forEach((row) => {
+          this.apply(row, now);
+        });
       });
-    });
+    }
     this.counters.loadMs = performance.now() - started;
   }
 
