@@ -128,14 +128,25 @@ interface Previous<T extends TreeFile> {
   filesDir: DirNode<T>;
 }
 
+/** Claims for one directory, gathered while consecutive files go to it: [base, file, base, file, ...]. */
+interface Run<T extends TreeFile> {
+  dir: DirNode<T>;
+  claims: unknown[];
+}
+
 /**
  * Places files in a tree. During a bulk load the previous file's directories are remembered: the next
  * track of the same album or folder (the usual order) goes to them without spelling out or walking to
- * its directories again.
+ * its directories again; and the names they claim there are handed over once per run of files, in a
+ * list of the right size (a list grown a file at a time has twice the room it needs, all of which the
+ * garbage collector copies while the tree is being built).
  */
 export class TreeLayout<T extends TreeFile> {
   private bulkLoad = false;
   private previous: Previous<T> | undefined;
+  /** During a bulk load, the open run of each of the previous file's places, and the time they were opened. */
+  private runs: (Run<T> | undefined)[] = [];
+  private runsNow = 0;
 
   constructor(
     private readonly tree: Tree<T>,
@@ -176,8 +187,38 @@ export class TreeLayout<T extends TreeFile> {
     at[at.length - 2] = filesDir;
     at[at.length - 1] = facts.filesLeaf;
     // Outside a bulk load a directory may be pruned between two calls: nothing is remembered then.
-    if (this.bulkLoad) this.previous = { facts, artistDir, facetDirs: facetDirList, filesDir };
-    this.tree.placeAt(file, at, now);
+    if (!this.bulkLoad) {
+      this.tree.placeAt(file, at, now);
+      return;
+    }
+    this.previous = { facts, artistDir, facetDirs: facetDirList, filesDir };
+    this.runsNow = now;
+    this.tree.setSlots(file, at);
+    const places = at.length / 2;
+    for (let k = 0; k < places; k++) {
+      const dir = at[2 * k] as DirNode<T>;
+      let run = this.runs[k];
+      if (run?.dir !== dir) {
+        if (run) this.flush(run, now);
+        run = { dir, claims: [] };
+        this.runs[k] = run;
+      }
+      run.claims.push(at[2 * k + 1], file);
+    }
+    this.flushRuns(places, now);
+  }
+
+  private flush(run: Run<T>, now: number): void {
+    run.dir.addClaims(run.claims.slice(), now);
+  }
+
+  /** Ends the runs from place `from` on. */
+  private flushRuns(from: number, now: number): void {
+    for (let k = from; k < this.runs.length; k++) {
+      const run = this.runs[k];
+      if (run) this.flush(run, now);
+    }
+    if (this.runs.length > from) this.runs.length = from;
   }
 
   /**
@@ -189,6 +230,7 @@ export class TreeLayout<T extends TreeFile> {
     try {
       await load();
     } finally {
+      this.flushRuns(0, this.runsNow);
       this.bulkLoad = false;
       this.previous = undefined;
     }

@@ -71,6 +71,12 @@ export class DirNode<T extends TreeFile> {
     this.touch(now);
   }
 
+  /** addClaim for many: `claims` is [base, file, base, file, ...], which this directory may keep. */
+  addClaims(claims: unknown[], now: number): void {
+    this.pending = this.pending ? this.pending.concat(claims) : claims;
+    this.touch(now);
+  }
+
   /** Indexes the pending claims. */
   private settle(): void {
     const pending = this.pending;
@@ -206,17 +212,23 @@ export class Tree<T extends TreeFile> {
    * name another file holds makes one of them " (2)" (see DirNode).
    */
   placeAt(file: T, at: (DirNode<T> | string)[], now: number): void {
+    this.setSlots(file, at);
+    for (let i = 0; i < at.length; i += 2) (at[i] as DirNode<T>).addClaim(at[i + 1] as string, file, now);
+  }
+
+  /**
+   * Records where a file goes without claiming its names yet (the caller claims them, in batches: see
+   * TreeLayout). The same name in the same directory twice (two genres spelt alike once made safe) is
+   * kept once.
+   */
+  setSlots(file: T, at: (DirNode<T> | string)[]): void {
     let kept = 0;
     for (let i = 0; i < at.length; i += 2) {
-      const dir = at[i] as DirNode<T>;
-      const base = at[i + 1] as string;
-      // The same name in the same directory twice (two genres spelt alike once made safe) is one entry.
       let seen = false;
-      for (let j = 0; j < kept && !seen; j += 2) seen = at[j] === dir && at[j + 1] === base;
+      for (let j = 0; j < kept && !seen; j += 2) seen = at[j] === at[i] && at[j + 1] === at[i + 1];
       if (seen) continue;
-      dir.addClaim(base, file, now);
-      at[kept++] = dir;
-      at[kept++] = base;
+      at[kept++] = at[i]!;
+      at[kept++] = at[i + 1]!;
     }
     at.length = kept;
     file.treeSlots = at;
