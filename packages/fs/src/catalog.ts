@@ -1,5 +1,6 @@
 import { dataVersion, type EnrichmentSource, type Library } from "@musicfs/db";
 import type { OverlayFormat } from "@musicfs/tags";
+import { readCatalogOnWorker } from "./catalog-reader.js";
 import type { LayoutInput } from "./layout.js";
 import { originExtension } from "./layout.js";
 import type { TreeFile } from "./tree.js";
@@ -119,7 +120,7 @@ const NO_GENRES: readonly string[] = Object.freeze([]);
  * values: those are shared with the previous row rather than kept once per file (the lookup key is held
  * by every unenriched file for the life of the mount) or parsed again (genres).
  */
-export class RowDecoder {
+class RowDecoder {
   private genresJson: string | null = null;
   private genres: readonly string[] = NO_GENRES;
   private lookupKey: string | null = null;
@@ -204,6 +205,8 @@ export function createCatalog(lib: Library, opts: { lookups: boolean } = { looku
     )
     .raw();
   const one = lib.sqlite.prepare(`SELECT ${cols} ${from} WHERE f.file_id = ?`).raw();
+  const sliceSql = `SELECT json_group_array(json_array(${columns(RAW_PATH_HEX)}${lookupColumns})), max(f.file_id)
+    FROM (SELECT * FROM files WHERE file_id > ? ORDER BY file_id LIMIT ?) f LEFT JOIN file_metadata m ON m.file_id = f.file_id`;
   const lookup = lib.sqlite.prepare<[number], { artist: string; album: string; albumartist: string | null; albumKey: string | null }>(
     "SELECT artist, album, albumartist, album_key AS albumKey FROM file_metadata WHERE file_id = ?",
   );
@@ -215,12 +218,18 @@ export function createCatalog(lib: Library, opts: { lookups: boolean } = { looku
      * The query readCatalogOnWorker runs: up to ?2 rows with file_id above ?1, as one JSON array of
      * rows (RawRow, the raw path in hex), and the last file_id in it.
      */
-    sliceSql: `SELECT json_group_array(json_array(${columns(RAW_PATH_HEX)}${lookupColumns})), max(f.file_id)
-      FROM (SELECT * FROM files WHERE file_id > ? ORDER BY file_id LIMIT ?) f LEFT JOIN file_metadata m ON m.file_id = f.file_id`,
+    sliceSql,
     /** Calls `visit` with every file (a callback rather than a generator: 100,000s of rows at mount). */
     forEach(visit: (row: CatalogRow) => void): void {
       const decoder = new RowDecoder();
       for (const r of all.iterate()) visit(decoder.decode(r as RawRow));
+    },
+    /** forEach with SQLite reading on a worker thread (see readCatalogOnWorker); rejects if that fails. */
+    async forEachOnWorker(visit: (row: CatalogRow) => void): Promise<void> {
+      const decoder = new RowDecoder();
+      for await (const slice of readCatalogOnWorker(lib.path, sliceSql)) {
+        for (const r of slice) visit(decoder.decode(r));
+      }
     },
     changedSince(updatedAt: number, parsedAt: number): CatalogRow[] {
       const decoder = new RowDecoder();

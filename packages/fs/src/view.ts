@@ -4,8 +4,7 @@ import { type Clock, describeError, type Logger, MusicfsError } from "@musicfs/c
 import { fileMetadata, type Library } from "@musicfs/db";
 import { type OverlayLayout, readOverlayInto } from "@musicfs/tags";
 import { eq, sql } from "drizzle-orm";
-import { type Catalog, type CatalogRow, createCatalog, type LibraryFile, originPathOf, RowDecoder, sameFile } from "./catalog.js";
-import { readCatalogOnWorker } from "./catalog-reader.js";
+import { type Catalog, type CatalogRow, createCatalog, type LibraryFile, originPathOf, sameFile } from "./catalog.js";
 import { TreeLayout, VIEWS } from "./layout.js";
 import { OriginReadPolicy, readFullySync } from "./origin-fs.js";
 import { type FileMetadataRow, LruCache, type OverlayBuilder, readFully } from "./overlay.js";
@@ -178,12 +177,11 @@ export class LibraryView {
     let loaded = false;
     if (opts.worker && this.lib.path !== ":memory:") {
       try {
-        const decoder = new RowDecoder();
-        await this.layout.bulk(async () => {
-          for await (const slice of readCatalogOnWorker(this.lib.path, this.catalog.sliceSql)) {
-            for (const r of slice) this.apply(decoder.decode(r), now);
-          }
-        });
+        await this.layout.bulk(() =>
+          this.catalog.forEachOnWorker((row) => {
+            this.apply(row, now);
+          }),
+        );
         loaded = true;
       } catch (err) {
         // Rows applied so far stay: apply() skips them on the pass below (a bulk load of its own).
